@@ -1,0 +1,1 @@
+"""Settings shared by the web app, the CLI and the workers."""

@@ -1,0 +1,111 @@
+"""Settings read from the environment (``SHOPCORE_*``), one module for web and workers.
+
+Layers, lowest first: the defaults below, then the environment, then explicit overrides
+(the tests' or a command's own flags).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PREFIX = "SHOPCORE_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value Shopcore cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Shopcore reads from its environment; all of it optional for the demo."""
+
+    database_url: str = ""
+    redis_url: str = ""
+    smtp_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    timezone: str = "UTC"
+    quiet_hours: str = "21:00-08:00"
+    phone_region: str = "DE"
+    instance_path: str = "instance"
+
+    @property
+    def instance_dir(self) -> Path:
+        return Path(self.instance_path).resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file under the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_dir / 'shopcore.sqlite3'}"
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """The quiet hours as (start, end), or None when there are none."""
+        return parse_quiet_hours(self.quiet_hours)
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """Parse ``HH:MM-HH:MM`` (the window may cross midnight); empty means no quiet hours."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-", 1))
+    except ValueError as e:
+        raise SettingsError(f"quiet hours must look like 21:00-08:00, not {text!r}") from e
+    return start, end
+
+
+def _validate(settings: Settings) -> Settings:
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise SettingsError(f"unknown time zone {settings.timezone!r}") from e
+    parse_quiet_hours(settings.quiet_hours)
+    if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
+        raise SettingsError("SHOPCORE_SMTP_URL must look like smtp://host:port")
+    return settings
+
+
+def _secret_key(settings: Settings) -> str:
+    """The configured key, or one generated once and kept in the instance folder."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.instance_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, then ``SHOPCORE_*`` variables, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    names = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {
+        name: env[PREFIX + name.upper()] for name in names if PREFIX + name.upper() in env
+    }
+    unknown = set(overrides) - names
+    if unknown:
+        raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    settings = replace(settings, secret_key=_secret_key(settings))
+    return _validate(settings)

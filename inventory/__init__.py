@@ -1,0 +1,1 @@
+"""Warehouses, stock levels, the movement ledger and allocation."""

@@ -1,0 +1,1 @@
+"""RFM segments, trigger flows and email delivery."""

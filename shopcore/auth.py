@@ -1,0 +1,63 @@
+"""Admin users with hashed passwords, and API bearer tokens stored only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shopcore.db import utcnow
+from shopcore.enums import Role
+from shopcore.identity import normalize_email
+from shopcore.models import AdminUser, ApiToken
+
+TOKEN_PREFIX = "shc_"
+
+
+class UserExists(ValueError):
+    """An admin user with that email already exists."""
+
+
+def create_user(session: Session, email: str, *, role: Role, password: str) -> AdminUser:
+    """Add an admin login; the caller commits."""
+    address = normalize_email(email)
+    if address is None:
+        raise ValueError(f"not an email address: {email!r}")
+    if len(password) < 8:
+        raise ValueError("passwords need at least 8 characters")
+    if session.scalar(select(AdminUser).where(AdminUser.email == address)):
+        raise UserExists(address)
+    user = AdminUser(email=address, role=role, password_hash=generate_password_hash(password))
+    session.add(user)
+    return user
+
+
+def authenticate_user(session: Session, email: str, password: str) -> AdminUser | None:
+    user = session.scalar(select(AdminUser).where(AdminUser.email == normalize_email(email)))
+    if user is None or not check_password_hash(user.password_hash, password):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a plain SHA-256 is enough: nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, name: str) -> str:
+    """Store a new API token's hash and return the token itself, shown only this once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, token_hash=hash_token(token), prefix=token[:10]))
+    return token
+
+
+def authenticate_token(session: Session, token: str) -> ApiToken | None:
+    found = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if found is None or found.revoked_at is not None:
+        return None
+    found.last_used_at = utcnow()
+    return found
