@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ def _validate(settings: Settings) -> Settings:
     return settings
 
 
-def _secret_key(settings: Settings) -> str:
+def secret_key(settings: Settings) -> str:
     """The configured key, or one generated once and kept in the instance folder."""
     if settings.secret_key:
         return settings.secret_key
@@ -106,6 +106,4 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     if unknown:
         raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
     values.update({k: v for k, v in overrides.items() if v is not None})
-    settings = Settings(**values)
-    settings = replace(settings, secret_key=_secret_key(settings))
-    return _validate(settings)
+    return _validate(Settings(**values))
