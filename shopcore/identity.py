@@ -29,6 +29,8 @@ def normalize_phone(raw: str | None, region: str | None = "DE") -> str | None:
         number = phonenumbers.parse(text, region.upper() if region else None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    # Local-only numbers (no area code) cannot be told apart across towns: not an identity.
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -111,6 +111,9 @@ def enqueue_after_commit(
     """Queue ``func(*args, **kwargs)`` to run once ``session`` commits; dropped on rollback."""
     if not isinstance(func, str) and "<" in func.__qualname__:
         raise ValueError(f"{func.__qualname__} is not importable by path; jobs must be")
+    if not session.in_transaction():
+        # Bind the job to a transaction so that a rollback before any SQL drops it too.
+        session.begin()
     session.info.setdefault(_PENDING, []).append(JobCall(func, args, kwargs, queue))
 
 
@@ -132,7 +135,7 @@ def _resolve(func: Callable[..., Any] | str) -> Callable[..., Any]:
         return func
     module, _, name = func.rpartition(".")
     imported = __import__(module, fromlist=[name])
-    return getattr(imported, name)  # type: ignore[no-any-return]
+    return getattr(imported, name)
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> bool:
