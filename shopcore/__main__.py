@@ -1,0 +1,3 @@
+from shopcore.cli import main
+
+main()
