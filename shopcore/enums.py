@@ -52,6 +52,12 @@ class CartStatus(StrEnum):
     EMPTIED = "emptied"
 
 
+class DeliveryStatus(StrEnum):
+    ACCEPTED = "accepted"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
 class IdentityKind(StrEnum):
     EMAIL = "email"
     PHONE = "phone"

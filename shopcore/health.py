@@ -8,6 +8,7 @@ from flask import Blueprint, current_app
 from sqlalchemy import text
 
 from shopcore.db import Database
+from shopcore.migrate import head_revision
 from shopcore.queue import JobQueue
 
 blueprint = Blueprint("health", __name__)
@@ -19,7 +20,9 @@ def database_state(database: Database) -> dict[str, Any]:
             revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception as e:
         return {"ok": False, "backend": database.dialect, "error": type(e).__name__}
-    return {"ok": True, "backend": database.dialect, "revision": revision}
+    # Code newer than its schema is not healthy: `shopcore db upgrade` has not run yet.
+    current = revision == head_revision()
+    return {"ok": current, "backend": database.dialect, "revision": revision}
 
 
 @blueprint.get("/healthz")

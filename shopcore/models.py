@@ -13,8 +13,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shopcore.db import Base, UTCDateTime, utcnow
 from shopcore.enums import (
     CartStatus,
+    DeliveryStatus,
     Channel,
     IdentityKind,
     LineStatus,
@@ -231,3 +234,44 @@ class CartItem(Base):
     unit_price: Mapped[Decimal] = mapped_column(Money)
 
     cart: Mapped[Cart] = relationship(back_populates="items")
+
+
+class WebhookDelivery(Base):
+    """One webhook as a store sent it: kept raw, so a rejected one can be replayed."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("source_id", "delivery_key"),
+        Index("ix_webhook_deliveries_status", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    # The platform's delivery id (X-Shopify-Webhook-Id, X-WC-Webhook-Delivery-ID), else a
+    # hash of the body: what makes a second delivery of the same event recognisable.
+    delivery_key: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(64))
+    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus))
+    error: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    source: Mapped[Source] = relationship()
+
+
+class IdempotencyKey(Base):
+    """The first answer to an API request sent with an ``Idempotency-Key``, for replays."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

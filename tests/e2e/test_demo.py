@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from shopcore.cli import DEMO_PASSWORD, DEMO_USER
+from shopcore.migrate import head_revision
 from tests.e2e.conftest import Browser, clean_env, free_port, running, wait_for_health
 
 
@@ -19,7 +20,7 @@ def test_the_demo_seeds_serves_and_shows_customers_merged_across_channels(
     with running(["demo", "--port", str(port), "--customers", "400"],
                  cwd=tmp_path, env=clean_env(), log=log):
         health = wait_for_health(base, timeout=120, log=log)
-        assert health["database"] == {"ok": True, "backend": "sqlite", "revision": "0001"}
+        assert health["database"] == {"ok": True, "backend": "sqlite", "revision": head_revision()}
         assert health["queue"] == {"backend": "in-process", "ok": True}
 
         browser = Browser(base)
