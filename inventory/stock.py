@@ -175,23 +175,22 @@ def _lock_levels(
 ) -> list[tuple[int, int, int, int, int]]:
     if not warehouse_ids or not product_ids:
         return []
-    return list(
-        session.execute(
-            select(
-                StockLevel.id,
-                StockLevel.product_id,
-                StockLevel.warehouse_id,
-                StockLevel.on_hand,
-                StockLevel.allocated,
-            )
-            .where(
-                StockLevel.product_id.in_(product_ids),
-                StockLevel.warehouse_id.in_(warehouse_ids),
-            )
-            .order_by(StockLevel.product_id, StockLevel.warehouse_id)
-            .with_for_update()
-        ).tuples()
+    rows = session.execute(
+        select(
+            StockLevel.id,
+            StockLevel.product_id,
+            StockLevel.warehouse_id,
+            StockLevel.on_hand,
+            StockLevel.allocated,
+        )
+        .where(
+            StockLevel.product_id.in_(product_ids),
+            StockLevel.warehouse_id.in_(warehouse_ids),
+        )
+        .order_by(StockLevel.product_id, StockLevel.warehouse_id)
+        .with_for_update()
     )
+    return [(a, b, c, d, e) for a, b, c, d, e in rows]
 
 
 def _lock_level(session: Session, product_id: int, warehouse_id: int) -> tuple[int, int, int]:

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shopcore.enums import IdentityKind
 from shopcore.identity import normalize_email, normalize_phone
 from shopcore.models import Customer, CustomerIdentity
+from shopcore.transactions import Conflict
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,12 @@ def match_customer(
                     customer=customer, kind=kind, scope=scope, value=value, first_seen_raw=raw
                 )
             )
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as e:
+        # The same person arrived on another connection a moment ago: start over, find them.
+        raise Conflict("a customer identity was created concurrently") from e
     return customer
 
 

@@ -8,13 +8,32 @@ lost race (``Conflict``) is simply run again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from shopcore.canonical import CanonicalOrder
-from shopcore.enums import OrderStatus
-from shopcore.models import Order
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from inventory.models import Allocation, AllocationStatus, MovementKind, Warehouse
+from inventory.publishing import publish_after_commit
+from inventory.stock import (
+    LineToAllocate,
+    allocate_lines,
+    receive,
+    release_allocations,
+    set_on_hand,
+    ship_allocations,
+)
+from shopcore.canonical import CanonicalLine, CanonicalOrder
+from shopcore.customers import ContactDetails, match_customer
+from shopcore.enums import Channel, LineStatus, OrderStatus
+from shopcore.models import Customer, Order, OrderLine, Product, Source
+from shopcore.orders import UnknownWarehouse, find_product_ids, refresh_customer_totals
+from shopcore.transactions import Conflict
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,13 @@ class IncomingOrder:
     # The platform's own updated-at: an older version never overwrites a newer one.
     version: datetime | None = None
     customer_external_id: str | None = None
+
+
+CANCELLED = LineStatus.CANCELLED
+OPEN_LINES = (LineStatus.AWAITING_STOCK, LineStatus.ALLOCATED)
+SHORT_LINES = (LineStatus.AWAITING_STOCK, LineStatus.UNKNOWN_SKU)
+LIVE = (OrderStatus.PENDING, OrderStatus.ALLOCATED, OrderStatus.AWAITING_STOCK)
+ENDED = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
 
 class Outcome(StrEnum):
@@ -66,3 +92,461 @@ class InvalidTransition(ValueError):
 
 class OrderNotFound(LookupError):
     """No order has that id."""
+
+
+def find_order(
+    session: Session, *, source_id: int, channel: Channel, external_id: str, lock: bool = False
+) -> Order | None:
+    """The order a store knows by ``external_id``; locked for update when ``lock``."""
+    query = select(Order).where(
+        Order.source_id == source_id, Order.channel == channel, Order.external_id == external_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query.options(selectinload(Order.lines)))
+
+
+def place_order(
+    session: Session, order: CanonicalOrder, *, source: Source, region: str | None
+) -> Order:
+    """A new order from the API, allocated all-or-nothing.
+
+    Raises OrderExists, UnknownSkus, UnknownWarehouse or InsufficientStock; after an error
+    the caller rolls back, so nothing of the order stays behind.
+    """
+    existing = find_order(
+        session, source_id=source.id, channel=order.channel, external_id=order.external_id
+    )
+    if existing is not None:
+        raise OrderExists(existing.id)
+    products = find_product_ids(session, {line.sku for line in order.lines})
+    unknown = sorted({line.sku for line in order.lines} - set(products))
+    if unknown:
+        raise UnknownSkus(unknown)
+    record = _insert(session, order, IncomingOrder(order), source, region, products)
+    _allocate(session, record, partial=False)
+    refresh_customer_totals(session, _customer_ids(record))
+    return record
+
+
+def accept_order(
+    session: Session, incoming: IncomingOrder, *, source: Source, region: str | None
+) -> Accepted:
+    """Record an order a store reports (a sale that already happened), whatever its stock.
+
+    A new order is allocated as far as stock goes; its other lines wait (``awaiting_stock``)
+    or are marked ``unknown_sku``. A newer version of a known order updates it: cancelling
+    releases its stock, changed lines are allocated afresh, a fulfilled order ships. An older
+    version than the one recorded changes nothing (STALE). Test orders never touch stock.
+    """
+    order = incoming.order
+    existing = find_order(
+        session,
+        source_id=source.id,
+        channel=order.channel,
+        external_id=order.external_id,
+        lock=True,
+    )
+    products = find_product_ids(session, {line.sku for line in order.lines})
+    if existing is None:
+        record = _insert(session, order, incoming, source, region, products)
+        if not incoming.is_test:
+            _follow_status(session, record, incoming.status)
+        refresh_customer_totals(session, _customer_ids(record))
+        return Accepted(record, Outcome.CREATED)
+    if incoming.version is not None and existing.source_updated_at is not None:
+        if incoming.version < existing.source_updated_at:
+            return Accepted(existing, Outcome.STALE)
+        if incoming.version == existing.source_updated_at:
+            return Accepted(existing, Outcome.UNCHANGED)
+    before = _customer_ids(existing)
+    changed = _update(session, existing, incoming, source, region, products)
+    refresh_customer_totals(session, before | _customer_ids(existing))
+    return Accepted(existing, Outcome.UPDATED if changed else Outcome.UNCHANGED)
+
+
+def cancel_order(session: Session, order_id: int) -> Order:
+    """Cancel an order that has not shipped and give its stock to orders waiting for it."""
+    order = _get(session, order_id)
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDED):
+        raise InvalidTransition(f"a {order.status.value} order cannot be cancelled")
+    if order.status != OrderStatus.CANCELLED:
+        _cancel(session, order, OrderStatus.CANCELLED)
+        refresh_customer_totals(session, _customer_ids(order))
+    return order
+
+
+def ship_order(session: Session, order_id: int) -> Order:
+    """Ship an allocated order: its units leave the warehouses."""
+    order = _get(session, order_id)
+    if order.status == OrderStatus.SHIPPED:
+        return order
+    if order.status != OrderStatus.ALLOCATED:
+        raise InvalidTransition(f"only allocated orders ship; this one is {order.status.value}")
+    _ship(session, order)
+    return order
+
+
+def restock(session: Session, order: Order, quantities: Mapping[str, int]) -> None:
+    """Refunded units come back: into the warehouse they shipped from, or off the order."""
+    reduced = False
+    for line in order.lines:
+        quantity = min(quantities.get(line.sku, 0), line.quantity)
+        if quantity <= 0 or line.product_id is None:
+            continue
+        shipped_from = _shipped_from(session, line.id)
+        if shipped_from is not None:
+            receive(
+                session,
+                line.product_id,
+                shipped_from,
+                quantity,
+                kind=MovementKind.RECEIPT,
+                note=f"refund of order {order.id}",
+            )
+        elif line.status in OPEN_LINES:
+            release_allocations(session, order.id, line_ids=[line.id])
+            _resize(line, line.quantity - quantity)
+            reduced = True
+    session.flush()
+    if reduced and order.status in LIVE:
+        _allocate(session, order, partial=True)
+    products = {line.product_id for line in order.lines if line.product_id is not None}
+    allocate_waiting(session, products)
+    _publish(session, products)
+
+
+def set_stock(session: Session, sku: str, warehouse_code: str, on_hand: int) -> None:
+    """A stock count for one SKU in one warehouse; waiting orders get what it frees."""
+    product_id = session.scalar(select(Product.id).where(Product.sku == sku))
+    warehouse_id = session.scalar(select(Warehouse.id).where(Warehouse.code == warehouse_code))
+    if product_id is None:
+        raise LookupError(f"no product {sku!r}")
+    if warehouse_id is None:
+        raise LookupError(f"no warehouse {warehouse_code!r}")
+    if set_on_hand(session, product_id, warehouse_id, on_hand) is not None:
+        allocate_waiting(session, {product_id})
+        _publish(session, {product_id})
+
+
+def allocate_waiting(
+    session: Session, product_ids: Iterable[int], *, limit: int = 500
+) -> list[int]:
+    """Allocate orders waiting for these products, first come first served.
+
+    Returns the ids of the orders that got stock.
+    """
+    ids = sorted(set(product_ids))
+    if not ids:
+        return []
+    waiting = session.scalars(
+        select(Order)
+        .where(
+            Order.status == OrderStatus.AWAITING_STOCK,
+            Order.id.in_(
+                select(OrderLine.order_id).where(
+                    OrderLine.product_id.in_(ids),
+                    OrderLine.status == LineStatus.AWAITING_STOCK,
+                )
+            ),
+        )
+        .order_by(Order.placed_at, Order.id)
+        .limit(limit)
+        .with_for_update()
+        .options(selectinload(Order.lines))
+    ).all()
+    served = []
+    for order in waiting:
+        if _allocate(session, order, partial=True):
+            served.append(order.id)
+    return served
+
+
+def allocations_of(session: Session, order_id: int) -> list[dict[str, Any]]:
+    """What an order holds or shipped, per SKU and warehouse."""
+    rows = session.execute(
+        select(OrderLine.sku, Warehouse.code, func.sum(Allocation.quantity))
+        .join(OrderLine, OrderLine.id == Allocation.order_line_id)
+        .join(Warehouse, Warehouse.id == Allocation.warehouse_id)
+        .where(
+            Allocation.order_id == order_id,
+            Allocation.status.in_([AllocationStatus.ACTIVE, AllocationStatus.SHIPPED]),
+        )
+        .group_by(OrderLine.sku, Warehouse.code)
+        .order_by(OrderLine.sku, Warehouse.code)
+    )
+    return [{"sku": sku, "warehouse": code, "quantity": int(q)} for sku, code, q in rows]
+
+
+def _get(session: Session, order_id: int) -> Order:
+    order = session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .options(selectinload(Order.lines))
+    )
+    if order is None:
+        raise OrderNotFound(f"no order {order_id}")
+    return order
+
+
+def _customer_ids(order: Order) -> set[int]:
+    return {order.customer_id} if order.customer_id is not None else set()
+
+
+def _customer(
+    session: Session, incoming: IncomingOrder, source: Source, region: str | None
+) -> Customer | None:
+    c = incoming.order.customer
+    if c is None and incoming.customer_external_id is None:
+        return None
+    details = ContactDetails(
+        email=c.email if c else None,
+        phone=c.phone if c else None,
+        first_name=c.first_name if c else None,
+        last_name=c.last_name if c else None,
+        company=c.company if c else None,
+        accepts_marketing=c.accepts_marketing if c else None,
+        external_id=incoming.customer_external_id,
+    )
+    return match_customer(
+        session,
+        details,
+        source=source.name,
+        region=incoming.order.country or region,
+        seen_at=incoming.order.placed_at,
+    )
+
+
+def _lines_for(lines: Iterable[CanonicalLine], products: Mapping[str, int]) -> list[OrderLine]:
+    return [
+        OrderLine(
+            sku=line.sku,
+            product_id=products.get(line.sku),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            total=line.total,
+            status=LineStatus.AWAITING_STOCK if line.sku in products else LineStatus.UNKNOWN_SKU,
+        )
+        for line in lines
+    ]
+
+
+def _insert(
+    session: Session,
+    order: CanonicalOrder,
+    incoming: IncomingOrder,
+    source: Source,
+    region: str | None,
+    products: Mapping[str, int],
+) -> Order:
+    customer = _customer(session, incoming, source, region)
+    record = Order(
+        source_id=source.id,
+        channel=order.channel,
+        external_id=order.external_id,
+        customer_id=customer.id if customer else None,
+        status=incoming.status if incoming.is_test else OrderStatus.PENDING,
+        placed_at=order.placed_at,
+        currency=order.currency,
+        subtotal=order.subtotal,
+        total=order.subtotal,
+        is_test=incoming.is_test,
+        warehouse_id=_warehouse_id(session, order.warehouse),
+        shipping_address=order.shipping_address,
+        source_updated_at=incoming.version,
+        lines=_lines_for(order.lines, products),
+    )
+    if incoming.is_test:
+        for line in record.lines:
+            line.status = LineStatus.HISTORY
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError as e:
+        # The same order arrived on another connection a moment ago: start over and find it.
+        raise Conflict(f"order {order.external_id} was created concurrently") from e
+    return record
+
+
+def _update(
+    session: Session,
+    record: Order,
+    incoming: IncomingOrder,
+    source: Source,
+    region: str | None,
+    products: Mapping[str, int],
+) -> bool:
+    """Bring ``record`` to the incoming version; True when anything changed."""
+    order = incoming.order
+    customer = _customer(session, incoming, source, region)
+    old = [(x.sku, x.quantity, x.unit_price) for x in record.lines if x.status != CANCELLED]
+    new = [(x.sku, x.quantity, x.unit_price) for x in order.lines]
+    status_before = record.status
+    record.source_updated_at = incoming.version or record.source_updated_at
+    record.customer_id = customer.id if customer else record.customer_id
+    record.shipping_address = order.shipping_address
+    record.subtotal = record.total = order.subtotal
+    if record.is_test:
+        record.status = incoming.status
+    elif record.status in LIVE:
+        if old != new:
+            _apply_lines(session, record, order, products)
+        _follow_status(session, record, incoming.status)
+    elif incoming.status == OrderStatus.PENDING and record.status in ENDED:
+        # Reopened on the platform: the order wants its stock again.
+        _apply_lines(session, record, order, products, reopen=True)
+        _follow_status(session, record, incoming.status)
+    else:
+        # Shipped orders only change their label now; stock comes back by refunds.
+        record.status = incoming.status
+    return old != new or record.status != status_before
+
+
+def _apply_lines(
+    session: Session,
+    record: Order,
+    order: CanonicalOrder,
+    products: Mapping[str, int],
+    *,
+    reopen: bool = False,
+) -> None:
+    """Edit the lines in place, position by position, releasing what a line no longer needs.
+
+    Lines are kept (cancelled, not deleted) so the allocations and movements that name them
+    still explain the stock.
+    """
+    active = [x for x in record.lines if x.status != CANCELLED or reopen]
+    released: list[int] = []
+    for index, wanted in enumerate(order.lines):
+        line = active[index] if index < len(active) else None
+        if line is not None and line.sku == wanted.sku:
+            if wanted.quantity < line.quantity or reopen:
+                released.append(line.id)
+            _resize(line, wanted.quantity)
+            line.unit_price, line.total = wanted.unit_price, wanted.total
+            if reopen and line.product_id is not None:
+                line.status = LineStatus.AWAITING_STOCK
+            continue
+        if line is not None:
+            released.append(line.id)
+            line.status = CANCELLED
+        record.lines.extend(_lines_for([wanted], products))
+    for line in active[len(order.lines) :]:
+        released.append(line.id)
+        line.status = CANCELLED
+    session.flush()
+    freed = release_allocations(session, record.id, line_ids=released) if released else set()
+    allocate_waiting(session, freed)
+    _publish(session, freed)
+
+
+def _resize(line: OrderLine, quantity: int) -> None:
+    if quantity <= 0:
+        line.status = CANCELLED
+        return
+    line.quantity = quantity
+    line.total = line.unit_price * quantity
+
+
+def _target(record: Order, status: OrderStatus) -> OrderStatus:
+    """The status ``status`` leaves a live order in (pending becomes allocated or awaiting)."""
+    if status == OrderStatus.PENDING and record.status in (
+        OrderStatus.ALLOCATED,
+        OrderStatus.AWAITING_STOCK,
+    ):
+        return record.status
+    return status
+
+
+def _follow_status(session: Session, record: Order, status: OrderStatus) -> None:
+    """Make a live order's stock match what the platform says about it."""
+    if status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        _cancel(session, record, status)
+        return
+    _allocate(session, record, partial=True)
+    if status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+        _ship(session, record)
+        record.status = status
+
+
+def _allocate(session: Session, order: Order, *, partial: bool) -> bool:
+    """Allocate what the order's lines still lack; True when anything was allocated."""
+    held = _held_by_line(session, order.id)
+    wanted = [
+        LineToAllocate(line.id, line.product_id, line.sku, line.quantity - held.get(line.id, 0))
+        for line in order.lines
+        if line.product_id is not None
+        and line.status in OPEN_LINES
+        and line.quantity > held.get(line.id, 0)
+    ]
+    plan = allocate_lines(
+        session,
+        order_id=order.id,
+        channel=order.channel,
+        warehouse_id=order.warehouse_id,
+        lines=wanted,
+        partial=partial,
+    )
+    for line in order.lines:
+        if line.status in OPEN_LINES and line.product_id is not None:
+            done = held.get(line.id, 0) + plan.allocated(line.id)
+            line.status = (
+                LineStatus.ALLOCATED if done >= line.quantity else LineStatus.AWAITING_STOCK
+            )
+    short = any(line.status in SHORT_LINES for line in order.lines)
+    order.status = OrderStatus.AWAITING_STOCK if short else OrderStatus.ALLOCATED
+    if plan.picks:
+        _publish(session, {line.product_id for line in wanted})
+    return bool(plan.picks)
+
+
+def _cancel(session: Session, order: Order, status: OrderStatus) -> None:
+    freed = release_allocations(session, order.id)
+    for line in order.lines:
+        if line.status in OPEN_LINES:
+            line.status = CANCELLED
+    order.status = status
+    session.flush()
+    allocate_waiting(session, freed)
+    _publish(session, freed)
+
+
+def _ship(session: Session, order: Order) -> None:
+    shipped = ship_allocations(session, order.id)
+    for line in order.lines:
+        if line.status == LineStatus.ALLOCATED:
+            line.status = LineStatus.SHIPPED
+    order.status = OrderStatus.SHIPPED
+    _publish(session, shipped)
+
+
+def _held_by_line(session: Session, order_id: int) -> dict[int, int]:
+    rows = session.execute(
+        select(Allocation.order_line_id, func.sum(Allocation.quantity))
+        .where(Allocation.order_id == order_id, Allocation.status == AllocationStatus.ACTIVE)
+        .group_by(Allocation.order_line_id)
+    )
+    return {line_id: int(quantity) for line_id, quantity in rows}
+
+
+def _shipped_from(session: Session, line_id: int) -> int | None:
+    return session.scalar(
+        select(Allocation.warehouse_id)
+        .where(Allocation.order_line_id == line_id, Allocation.status == AllocationStatus.SHIPPED)
+        .order_by(Allocation.id)
+        .limit(1)
+    )
+
+
+def _publish(session: Session, product_ids: Iterable[int | None]) -> None:
+    publish_after_commit(session, product_ids)
+
+
+def _warehouse_id(session: Session, code: str | None) -> int | None:
+    if code is None:
+        return None
+    found = session.scalar(select(Warehouse.id).where(Warehouse.code == code))
+    if found is None:
+        raise UnknownWarehouse(f"no warehouse {code!r}")
+    return found

@@ -47,9 +47,8 @@ class InProcessQueue:
     backend = "in-process"
 
     def dispatch(self, call: JobCall) -> None:
-        func = _resolve(call.func)
         try:
-            func(*call.args, **call.kwargs)
+            _resolve(call.func)(*call.args, **call.kwargs)
         except Exception:
             log.exception("in-process job %s failed", call.name)
 

@@ -120,3 +120,15 @@ def _in_process_jobs_by_default() -> Iterator[None]:
     shopcore_queue.configure(load_settings(environ={}))
     yield
     shopcore_queue.configure(load_settings(environ={}))
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[Database]:
+    """An empty, migrated PostgreSQL database with room for many concurrent connections."""
+    database = shopcore_db.configure(url=pg_url)
+    database.engine.dispose()
+    database = Database(make_engine(pg_url, pool_size=40, max_overflow=0), database.sessions)
+    database.sessions.configure(bind=database.engine)
+    _truncate_all(database)
+    yield database
+    database.engine.dispose()
