@@ -8,7 +8,7 @@ lost race (``Conflict``) is simply run again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,19 +19,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.models import Allocation, AllocationStatus, MovementKind, Warehouse
-from inventory.publishing import publish_after_commit
 from inventory.stock import (
-    LineToAllocate,
-    allocate_lines,
     receive,
     release_allocations,
     set_on_hand,
-    ship_allocations,
 )
-from shopcore.canonical import CanonicalLine, CanonicalOrder
+from shopcore.canonical import CanonicalOrder
 from shopcore.customers import ContactDetails, match_customer
 from shopcore.enums import Channel, LineStatus, OrderStatus
 from shopcore.models import Customer, Order, OrderLine, Product, Source
+from shopcore.order_stock import (
+    CANCELLED,
+    ENDED,
+    LIVE,
+    OPEN_LINES,
+    allocate_order,
+    allocate_waiting,
+    apply_lines,
+    follow_status,
+    lines_for,
+    publish,
+    release_order,
+    resize_line,
+    ship_order_stock,
+    shipped_from,
+)
 from shopcore.orders import UnknownWarehouse, find_product_ids, refresh_customer_totals
 from shopcore.transactions import Conflict
 
@@ -48,13 +60,6 @@ class IncomingOrder:
     # The platform's own updated-at: an older version never overwrites a newer one.
     version: datetime | None = None
     customer_external_id: str | None = None
-
-
-CANCELLED = LineStatus.CANCELLED
-OPEN_LINES = (LineStatus.AWAITING_STOCK, LineStatus.ALLOCATED)
-SHORT_LINES = (LineStatus.AWAITING_STOCK, LineStatus.UNKNOWN_SKU)
-LIVE = (OrderStatus.PENDING, OrderStatus.ALLOCATED, OrderStatus.AWAITING_STOCK)
-ENDED = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
 
 class Outcome(StrEnum):
@@ -124,7 +129,7 @@ def place_order(
     if unknown:
         raise UnknownSkus(unknown)
     record = _insert(session, order, IncomingOrder(order), source, region, products)
-    _allocate(session, record, partial=False)
+    allocate_order(session, record, partial=False)
     refresh_customer_totals(session, _customer_ids(record))
     return record
 
@@ -151,7 +156,7 @@ def accept_order(
     if existing is None:
         record = _insert(session, order, incoming, source, region, products)
         if not incoming.is_test:
-            _follow_status(session, record, incoming.status)
+            follow_status(session, record, incoming.status)
         refresh_customer_totals(session, _customer_ids(record))
         return Accepted(record, Outcome.CREATED)
     if incoming.version is not None and existing.source_updated_at is not None:
@@ -171,7 +176,7 @@ def cancel_order(session: Session, order_id: int) -> Order:
     if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDED):
         raise InvalidTransition(f"a {order.status.value} order cannot be cancelled")
     if order.status != OrderStatus.CANCELLED:
-        _cancel(session, order, OrderStatus.CANCELLED)
+        release_order(session, order, OrderStatus.CANCELLED)
         refresh_customer_totals(session, _customer_ids(order))
     return order
 
@@ -183,7 +188,7 @@ def ship_order(session: Session, order_id: int) -> Order:
         return order
     if order.status != OrderStatus.ALLOCATED:
         raise InvalidTransition(f"only allocated orders ship; this one is {order.status.value}")
-    _ship(session, order)
+    ship_order_stock(session, order)
     return order
 
 
@@ -194,26 +199,26 @@ def restock(session: Session, order: Order, quantities: Mapping[str, int]) -> No
         quantity = min(quantities.get(line.sku, 0), line.quantity)
         if quantity <= 0 or line.product_id is None:
             continue
-        shipped_from = _shipped_from(session, line.id)
-        if shipped_from is not None:
+        warehouse_id = shipped_from(session, line.id)
+        if warehouse_id is not None:
             receive(
                 session,
                 line.product_id,
-                shipped_from,
+                warehouse_id,
                 quantity,
                 kind=MovementKind.RECEIPT,
                 note=f"refund of order {order.id}",
             )
         elif line.status in OPEN_LINES:
             release_allocations(session, order.id, line_ids=[line.id])
-            _resize(line, line.quantity - quantity)
+            resize_line(line, line.quantity - quantity)
             reduced = True
     session.flush()
     if reduced and order.status in LIVE:
-        _allocate(session, order, partial=True)
+        allocate_order(session, order, partial=True)
     products = {line.product_id for line in order.lines if line.product_id is not None}
     allocate_waiting(session, products)
-    _publish(session, products)
+    publish(session, products)
 
 
 def set_stock(session: Session, sku: str, warehouse_code: str, on_hand: int) -> None:
@@ -226,40 +231,7 @@ def set_stock(session: Session, sku: str, warehouse_code: str, on_hand: int) -> 
         raise LookupError(f"no warehouse {warehouse_code!r}")
     if set_on_hand(session, product_id, warehouse_id, on_hand) is not None:
         allocate_waiting(session, {product_id})
-        _publish(session, {product_id})
-
-
-def allocate_waiting(
-    session: Session, product_ids: Iterable[int], *, limit: int = 500
-) -> list[int]:
-    """Allocate orders waiting for these products, first come first served.
-
-    Returns the ids of the orders that got stock.
-    """
-    ids = sorted(set(product_ids))
-    if not ids:
-        return []
-    waiting = session.scalars(
-        select(Order)
-        .where(
-            Order.status == OrderStatus.AWAITING_STOCK,
-            Order.id.in_(
-                select(OrderLine.order_id).where(
-                    OrderLine.product_id.in_(ids),
-                    OrderLine.status == LineStatus.AWAITING_STOCK,
-                )
-            ),
-        )
-        .order_by(Order.placed_at, Order.id)
-        .limit(limit)
-        .with_for_update()
-        .options(selectinload(Order.lines))
-    ).all()
-    served = []
-    for order in waiting:
-        if _allocate(session, order, partial=True):
-            served.append(order.id)
-    return served
+        publish(session, {product_id})
 
 
 def allocations_of(session: Session, order_id: int) -> list[dict[str, Any]]:
@@ -318,20 +290,6 @@ def _customer(
     )
 
 
-def _lines_for(lines: Iterable[CanonicalLine], products: Mapping[str, int]) -> list[OrderLine]:
-    return [
-        OrderLine(
-            sku=line.sku,
-            product_id=products.get(line.sku),
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            total=line.total,
-            status=LineStatus.AWAITING_STOCK if line.sku in products else LineStatus.UNKNOWN_SKU,
-        )
-        for line in lines
-    ]
-
-
 def _insert(
     session: Session,
     order: CanonicalOrder,
@@ -355,7 +313,7 @@ def _insert(
         warehouse_id=_warehouse_id(session, order.warehouse),
         shipping_address=order.shipping_address,
         source_updated_at=incoming.version,
-        lines=_lines_for(order.lines, products),
+        lines=lines_for(order.lines, products),
     )
     if incoming.is_test:
         for line in record.lines:
@@ -391,156 +349,16 @@ def _update(
         record.status = incoming.status
     elif record.status in LIVE:
         if old != new:
-            _apply_lines(session, record, order, products)
-        _follow_status(session, record, incoming.status)
+            apply_lines(session, record, order, products)
+        follow_status(session, record, incoming.status)
     elif incoming.status == OrderStatus.PENDING and record.status in ENDED:
         # Reopened on the platform: the order wants its stock again.
-        _apply_lines(session, record, order, products, reopen=True)
-        _follow_status(session, record, incoming.status)
+        apply_lines(session, record, order, products, reopen=True)
+        follow_status(session, record, incoming.status)
     else:
         # Shipped orders only change their label now; stock comes back by refunds.
         record.status = incoming.status
     return old != new or record.status != status_before
-
-
-def _apply_lines(
-    session: Session,
-    record: Order,
-    order: CanonicalOrder,
-    products: Mapping[str, int],
-    *,
-    reopen: bool = False,
-) -> None:
-    """Edit the lines in place, position by position, releasing what a line no longer needs.
-
-    Lines are kept (cancelled, not deleted) so the allocations and movements that name them
-    still explain the stock.
-    """
-    active = [x for x in record.lines if x.status != CANCELLED or reopen]
-    released: list[int] = []
-    for index, wanted in enumerate(order.lines):
-        line = active[index] if index < len(active) else None
-        if line is not None and line.sku == wanted.sku:
-            if wanted.quantity < line.quantity or reopen:
-                released.append(line.id)
-            _resize(line, wanted.quantity)
-            line.unit_price, line.total = wanted.unit_price, wanted.total
-            if reopen and line.product_id is not None:
-                line.status = LineStatus.AWAITING_STOCK
-            continue
-        if line is not None:
-            released.append(line.id)
-            line.status = CANCELLED
-        record.lines.extend(_lines_for([wanted], products))
-    for line in active[len(order.lines) :]:
-        released.append(line.id)
-        line.status = CANCELLED
-    session.flush()
-    freed = release_allocations(session, record.id, line_ids=released) if released else set()
-    allocate_waiting(session, freed)
-    _publish(session, freed)
-
-
-def _resize(line: OrderLine, quantity: int) -> None:
-    if quantity <= 0:
-        line.status = CANCELLED
-        return
-    line.quantity = quantity
-    line.total = line.unit_price * quantity
-
-
-def _target(record: Order, status: OrderStatus) -> OrderStatus:
-    """The status ``status`` leaves a live order in (pending becomes allocated or awaiting)."""
-    if status == OrderStatus.PENDING and record.status in (
-        OrderStatus.ALLOCATED,
-        OrderStatus.AWAITING_STOCK,
-    ):
-        return record.status
-    return status
-
-
-def _follow_status(session: Session, record: Order, status: OrderStatus) -> None:
-    """Make a live order's stock match what the platform says about it."""
-    if status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
-        _cancel(session, record, status)
-        return
-    _allocate(session, record, partial=True)
-    if status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
-        _ship(session, record)
-        record.status = status
-
-
-def _allocate(session: Session, order: Order, *, partial: bool) -> bool:
-    """Allocate what the order's lines still lack; True when anything was allocated."""
-    held = _held_by_line(session, order.id)
-    wanted = [
-        LineToAllocate(line.id, line.product_id, line.sku, line.quantity - held.get(line.id, 0))
-        for line in order.lines
-        if line.product_id is not None
-        and line.status in OPEN_LINES
-        and line.quantity > held.get(line.id, 0)
-    ]
-    plan = allocate_lines(
-        session,
-        order_id=order.id,
-        channel=order.channel,
-        warehouse_id=order.warehouse_id,
-        lines=wanted,
-        partial=partial,
-    )
-    for line in order.lines:
-        if line.status in OPEN_LINES and line.product_id is not None:
-            done = held.get(line.id, 0) + plan.allocated(line.id)
-            line.status = (
-                LineStatus.ALLOCATED if done >= line.quantity else LineStatus.AWAITING_STOCK
-            )
-    short = any(line.status in SHORT_LINES for line in order.lines)
-    order.status = OrderStatus.AWAITING_STOCK if short else OrderStatus.ALLOCATED
-    if plan.picks:
-        _publish(session, {line.product_id for line in wanted})
-    return bool(plan.picks)
-
-
-def _cancel(session: Session, order: Order, status: OrderStatus) -> None:
-    freed = release_allocations(session, order.id)
-    for line in order.lines:
-        if line.status in OPEN_LINES:
-            line.status = CANCELLED
-    order.status = status
-    session.flush()
-    allocate_waiting(session, freed)
-    _publish(session, freed)
-
-
-def _ship(session: Session, order: Order) -> None:
-    shipped = ship_allocations(session, order.id)
-    for line in order.lines:
-        if line.status == LineStatus.ALLOCATED:
-            line.status = LineStatus.SHIPPED
-    order.status = OrderStatus.SHIPPED
-    _publish(session, shipped)
-
-
-def _held_by_line(session: Session, order_id: int) -> dict[int, int]:
-    rows = session.execute(
-        select(Allocation.order_line_id, func.sum(Allocation.quantity))
-        .where(Allocation.order_id == order_id, Allocation.status == AllocationStatus.ACTIVE)
-        .group_by(Allocation.order_line_id)
-    )
-    return {line_id: int(quantity) for line_id, quantity in rows}
-
-
-def _shipped_from(session: Session, line_id: int) -> int | None:
-    return session.scalar(
-        select(Allocation.warehouse_id)
-        .where(Allocation.order_line_id == line_id, Allocation.status == AllocationStatus.SHIPPED)
-        .order_by(Allocation.id)
-        .limit(1)
-    )
-
-
-def _publish(session: Session, product_ids: Iterable[int | None]) -> None:
-    publish_after_commit(session, product_ids)
 
 
 def _warehouse_id(session: Session, code: str | None) -> int | None:

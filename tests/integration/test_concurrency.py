@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from inventory.allocation import InsufficientStock, LineRequest, Plan, StockView, choose_warehouses
 from inventory.models import Allocation, AllocationStatus, StockLevel, Warehouse
 from inventory.stock import LineToAllocate, set_on_hand
-from shopcore import ordering
+from shopcore import order_stock
 from shopcore.canonical import parse_order
 from shopcore.db import Database
 from shopcore.enums import Channel, Platform
@@ -220,7 +220,7 @@ def _naive_allocate_lines(
 def test_the_same_checks_catch_a_naive_read_then_write_allocator(
     pg_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ordering, "allocate_lines", _naive_allocate_lines)
+    monkeypatch.setattr(order_stock, "allocate_lines", _naive_allocate_lines)
     sources = _stock_the_shop(pg_db)
     _run_clients(pg_db, sources)
     with pg_db.session() as session:
