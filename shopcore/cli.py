@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from config.settings import Settings, SettingsError, load_settings
+from inventory.ledger import find_drift
+from inventory.models import StockLevel
 from inventory.warehouses import WarehouseExists, add_warehouse
 from shopcore import create_app, db, migrate
 from shopcore.auth import UserExists, create_token, create_user
@@ -276,6 +278,24 @@ def worker(burst: bool) -> None:
         )
     _database(settings).engine.dispose()
     run_worker(settings, burst=burst)
+
+
+@main.group()
+def stock() -> None:
+    """Stock levels and their ledger."""
+
+
+@stock.command("check")
+def stock_check() -> None:
+    """Rebuild stock figures from the movement ledger and report any drift (exit 1)."""
+    with _session() as session:
+        drift = find_drift(session)
+        levels = session.scalar(select(func.count(StockLevel.id))) or 0
+    for found in drift:
+        click.echo(found.describe(), err=True)
+    click.echo(f"{levels:,} stock levels checked, {len(drift)} with drift")
+    if drift:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from inventory.models import Warehouse
+from inventory.models import StockLevel, Warehouse
+from inventory.stock import set_on_hand
 from shopcore.auth import authenticate_token, hash_token
 from shopcore.cli import main
 from shopcore.db import Database
 from shopcore.enums import Channel, Platform, Role
 from shopcore.models import AdminUser, ApiToken, Source
+from tests.factories import add_product, add_warehouses
 
 Run = Callable[..., Result]
 
@@ -104,3 +106,19 @@ def test_a_warehouse_serves_the_channels_it_is_given(run: Run, db: Database) -> 
         assert warehouse.channels == {Channel.ONLINE, Channel.WHOLESALE}
     bad = run("warehouses", "add", "x", "--name", "X", "--priority", "1", "--channels", "moon")
     assert bad.exit_code == 2 and "online, retail, wholesale" in bad.output
+
+
+def test_stock_check_passes_a_clean_ledger_and_fails_on_drift(run: Run, db: Database) -> None:
+    with db.session() as session:
+        product = add_product(session)
+        warehouse = add_warehouses(session, ("FC", 10, "online"))["FC"]
+        set_on_hand(session, product.id, warehouse.id, 4)
+        session.commit()
+    clean = run("stock", "check")
+    assert clean.exit_code == 0 and "1 stock levels checked, 0 with drift" in clean.output
+    with db.session() as session:
+        session.execute(update(StockLevel).values(on_hand=9))
+        session.commit()
+    drifted = run("stock", "check")
+    assert drifted.exit_code == 1
+    assert "on_hand 9 (ledger 4)" in drifted.output
