@@ -38,7 +38,9 @@ def publish_after_commit(session: Session, product_ids: Iterable[int | None]) ->
 
 @event.listens_for(Session, "after_commit")
 def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_GATHERED, None)
+    # Releasing a savepoint is an after_commit too; the job is still pending then.
+    if not session.in_nested_transaction():
+        session.info.pop(_GATHERED, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -118,6 +118,10 @@ def enqueue_after_commit(
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy says after_commit when a savepoint is released too: nothing is visible
+        # to a worker until the outermost transaction commits.
+        return
     calls: list[JobCall] = session.info.pop(_PENDING, [])
     for call in calls:
         get_queue().dispatch(call)

@@ -98,3 +98,17 @@ def test_health_reports_redis_down_instead_of_failing() -> None:
     jobs_queue = queue.configure(load_settings(environ={}, redis_url="redis://127.0.0.1:1/0"))
     state = jobs_queue.state()
     assert state["ok"] is False and state["backend"] == "rq"
+
+
+def test_a_released_savepoint_does_not_let_jobs_leave_before_the_commit(db: Database) -> None:
+    name = random_ref("src-")
+    with db.session() as session:
+        session.add(Source(name=name, platform=Platform.API))
+        queue.enqueue_after_commit(session, jobs.seen_source, name)
+        with session.begin_nested():
+            session.add(Source(name=random_ref("src-"), platform=Platform.API))
+        # Had the job run at the savepoint, it would not have found its row and failed.
+        assert name not in _names(db)
+        session.commit()
+    with db.session() as session:
+        assert session.scalar(select(Source.secret).where(Source.name == name)) == "seen"
