@@ -18,6 +18,7 @@ from inventory.models import StockLevel
 from inventory.warehouses import WarehouseExists, add_warehouse
 from shopcore import create_app, db, migrate
 from shopcore.auth import UserExists, create_token, create_user
+from shopcore.deliveries import DeliveryNotFound, NotReplayable, Receipt, replay_delivery
 from shopcore.enums import WEBHOOK_PLATFORMS, Channel, Platform, Role
 from shopcore.imports import ImportKind, import_csv
 from shopcore.models import Customer, Source
@@ -296,6 +297,35 @@ def stock_check() -> None:
     click.echo(f"{levels:,} stock levels checked, {len(drift)} with drift")
     if drift:
         sys.exit(1)
+
+
+@main.group()
+def deliveries() -> None:
+    """Webhook deliveries the stores sent."""
+
+
+@deliveries.command("replay")
+@click.argument("delivery_id", type=int)
+def deliveries_replay(delivery_id: int) -> None:
+    """Process a rejected webhook delivery again; exit 1 if it is rejected again."""
+    settings = _settings()
+    database = _database(settings)
+    try:
+        receipt = replay_delivery(database, delivery_id, region=settings.phone_region)
+    except (DeliveryNotFound, NotReplayable) as e:
+        raise click.ClickException(str(e)) from e
+    if receipt.rejection is not None:
+        click.echo(f"delivery {delivery_id} rejected again: {receipt.rejection.message}", err=True)
+        sys.exit(1)
+    click.echo(_describe_receipt(receipt))
+
+
+def _describe_receipt(receipt: Receipt) -> str:
+    done = [f"order {receipt.order_id}"] if receipt.order_id is not None else []
+    done += [receipt.outcome] if receipt.outcome else []
+    text = f"delivery {receipt.delivery_id} {receipt.verdict.value}"
+    text += f": {', '.join(done)}" if done else ""
+    return f"{text} ({receipt.note})" if receipt.note else text
 
 
 if __name__ == "__main__":  # pragma: no cover
