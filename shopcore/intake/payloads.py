@@ -22,6 +22,7 @@ from shopcore.values import got, parse_timestamp
 
 # Shopify's and WooCommerce's ids are 64-bit: above 2**53 a float would change them.
 MAX_ID_DIGITS = 20
+MAX_EMAIL = 320
 
 
 class UnreadableBody(ValueError):
@@ -155,7 +156,11 @@ def platform_time(value: Any, *, assume_utc: bool = False) -> datetime:
 def usable_email(*candidates: Any) -> str | None:
     """The first candidate that is an email address; a store's junk is dropped, not fatal."""
     for candidate in candidates:
-        if isinstance(candidate, str) and normalize_email(candidate) is not None:
+        if (
+            isinstance(candidate, str)
+            and len(candidate.strip()) <= MAX_EMAIL
+            and normalize_email(candidate) is not None
+        ):
             return candidate.strip()
     return None
 

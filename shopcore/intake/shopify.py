@@ -41,6 +41,7 @@ REFUND_TOPIC = "refunds/create"
 TOPICS = ORDER_TOPICS | CHECKOUT_TOPICS | CUSTOMER_TOPICS | {REFUND_TOPIC}
 # Restock types whose units go back on the shelf; "no_restock" keeps them out.
 RESTOCKING = frozenset({"return", "cancel", "legacy_restock"})
+MAX_SKU = 64
 
 
 def read_shopify(topic: str, data: Mapping[str, Any]) -> Payload:
@@ -176,6 +177,12 @@ def _sku(item: Mapping[str, Any]) -> str:
     )
 
 
+def _short(sku: str) -> str:
+    if len(sku) > MAX_SKU:
+        raise ValueError(f"must be at most {MAX_SKU} characters, got {len(sku)}")
+    return sku
+
+
 def _price(item: Mapping[str, Any]) -> Any:
     if item.get("price") is not None:
         return item.get("price")
@@ -201,10 +208,11 @@ def _cart_items(problems: Problems, items: Any) -> tuple[CartItemSnapshot, ...]:
         return ()
     snapshots = []
     for i, item in enumerate(mapping(x) for x in items):
+        sku = problems.check(f"line_items[{i}].sku", _short, _sku(item))
         quantity = problems.check(f"line_items[{i}].quantity", parse_quantity, item.get("quantity"))
         price = problems.check(f"line_items[{i}].price", parse_money, _price(item))
-        if quantity is not None and price is not None:
-            snapshots.append(CartItemSnapshot(_sku(item), quantity, price))
+        if sku is not None and quantity is not None and price is not None:
+            snapshots.append(CartItemSnapshot(sku, quantity, price))
     return tuple(snapshots)
 
 

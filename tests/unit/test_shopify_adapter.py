@@ -208,6 +208,17 @@ def test_a_completed_checkout_is_an_ordered_cart() -> None:
     assert checkout_from_shopify(data).status == CartStatus.ORDERED
 
 
+def test_what_would_not_fit_the_database_is_refused_or_dropped() -> None:
+    data = sample_data("checkouts_create", email="x" * 320 + "@example.com")
+    data["customer"]["email"] = None
+    data["line_items"][1]["sku"] = "S" * 65
+    with pytest.raises(UnreadableBody, match="line_items\\[1\\].sku"):
+        checkout_from_shopify(data)
+    del data["line_items"][1]
+    contact = checkout_from_shopify(data).contact
+    assert contact is not None and contact.email is None
+
+
 def test_the_documented_customer_is_identified_by_shopifys_id() -> None:
     report = read_delivery(Platform.SHOPIFY, "customers/create", sample("customers_create"))
     assert isinstance(report, CustomerReport)
