@@ -34,6 +34,10 @@ class Settings:
     quiet_hours: str = "21:00-08:00"
     phone_region: str = "DE"
     instance_path: str = "instance"
+    # Where availability changes are POSTed (``stock.available``); empty for nowhere.
+    stock_webhook_url: str = ""
+    # Signs those POSTs; its own secret, since it is shared with the receiving store.
+    stock_webhook_secret: str = ""
 
     @property
     def instance_dir(self) -> Path:
@@ -80,6 +84,11 @@ def _validate(settings: Settings) -> Settings:
     parse_quiet_hours(settings.quiet_hours)
     if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
         raise SettingsError("SHOPCORE_SMTP_URL must look like smtp://host:port")
+    if settings.stock_webhook_url:
+        if not settings.stock_webhook_url.startswith(("http://", "https://")):
+            raise SettingsError("SHOPCORE_STOCK_WEBHOOK_URL must be an http:// or https:// URL")
+        if not settings.stock_webhook_secret:
+            raise SettingsError("SHOPCORE_STOCK_WEBHOOK_URL needs SHOPCORE_STOCK_WEBHOOK_SECRET")
     return settings
 
 

@@ -31,10 +31,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["shopcore.db"] = db.configure(settings)
     app.extensions["shopcore.queue"] = queue.configure(settings)
 
-    from shopcore import admin, health, webhooks
+    from shopcore import admin, api, health, webhooks
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(admin.root)
+    app.register_blueprint(api.blueprint)
     app.register_blueprint(webhooks.blueprint)
     return app
