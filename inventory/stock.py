@@ -52,22 +52,21 @@ def allocate_lines(
     """
     if not lines:
         return Plan([], [])
-    warehouses = _eligible_warehouses(session, channel, warehouse_id)
     product_ids = sorted({line.product_id for line in lines})
-    levels = _lock_levels(session, product_ids, sorted(warehouses))
+    levels = _lock_eligible_levels(session, product_ids, channel, warehouse_id)
     sku_of = {line.product_id: line.sku for line in lines}
     product_of = {line.sku: line.product_id for line in lines}
-    by_code = {code: wid for wid, (code, _) in warehouses.items()}
+    by_code = {code: w for _, _, w, _, _, code, _ in levels}
     views = [
-        StockView(warehouses[w][0], warehouses[w][1], sku_of[p], on_hand - allocated)
-        for _, p, w, on_hand, allocated in levels
+        StockView(code, priority, sku_of[p], on_hand - allocated)
+        for _, p, _, on_hand, allocated, code, priority in levels
     ]
     plan = choose_warehouses(
         [LineRequest(line.line_id, line.sku, line.quantity) for line in lines],
         views,
         partial=partial,
     )
-    level_of = {(p, w): level_id for level_id, p, w, _, _ in levels}
+    level_of = {(p, w): level_id for level_id, p, w, *_ in levels}
     for pick in plan.picks:
         product_id, wid = product_of[pick.sku], by_code[pick.warehouse]
         _guarded_change(session, level_of[product_id, wid], allocated=pick.quantity)
@@ -159,15 +158,36 @@ def transfer(
         receive(session, product_id, warehouse_id, delta, kind=MovementKind.TRANSFER)
 
 
-def _eligible_warehouses(
-    session: Session, channel: Channel, warehouse_id: int | None
-) -> dict[int, tuple[str, int]]:
-    query = select(Warehouse.id, Warehouse.code, Warehouse.priority)
+def _lock_eligible_levels(
+    session: Session, product_ids: list[int], channel: Channel, warehouse_id: int | None
+) -> list[tuple[int, int, int, int, int, str, int]]:
+    """Lock the stock of these products in the warehouses an order may use, in fixed order.
+
+    Rows: level id, product id, warehouse id, on hand, allocated, warehouse code, priority.
+    """
+    query = (
+        select(
+            StockLevel.id,
+            StockLevel.product_id,
+            StockLevel.warehouse_id,
+            StockLevel.on_hand,
+            StockLevel.allocated,
+            Warehouse.code,
+            Warehouse.priority,
+        )
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.product_id.in_(product_ids))
+        .order_by(StockLevel.product_id, StockLevel.warehouse_id)
+        .with_for_update(of=StockLevel)
+    )
     if warehouse_id is not None:
-        query = query.where(Warehouse.id == warehouse_id)
+        query = query.where(StockLevel.warehouse_id == warehouse_id)
     else:
-        query = query.join(WarehouseChannel).where(WarehouseChannel.channel == channel)
-    return {wid: (code, priority) for wid, code, priority in session.execute(query)}
+        query = query.join(
+            WarehouseChannel,
+            (WarehouseChannel.warehouse_id == Warehouse.id) & (WarehouseChannel.channel == channel),
+        )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
 def _lock_levels(

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from shopcore.enums import IdentityKind
 from shopcore.identity import normalize_email, normalize_phone
 from shopcore.models import Customer, CustomerIdentity
-from shopcore.transactions import Conflict
 
 
 @dataclass(frozen=True)
@@ -43,50 +41,59 @@ def match_customer(
     """
     email = normalize_email(details.email)
     phone = normalize_phone(details.phone, region)
-    keys = [
+    candidates = [
         (IdentityKind.EXTERNAL, source, details.external_id, details.external_id),
         (IdentityKind.EMAIL, "", email, details.email),
         (IdentityKind.PHONE, "", phone, details.phone),
     ]
-    keys = [k for k in keys if k[2]]
+    keys = [(kind, scope, value, raw) for kind, scope, value, raw in candidates if value]
     if not keys:
         return None
-    customer = None
-    for kind, scope, value, _raw in keys:
-        customer = _find(session, kind, scope, value or "")
-        if customer is not None:
-            break
+    owners = _owners(session, [(kind, scope, value) for kind, scope, value, _ in keys])
+    # The strongest identity that is known decides who this is.
+    found = [owners[k[:3]] for k in keys if k[:3] in owners]
+    customer = session.get(Customer, found[0]) if found else None
     if customer is None:
         customer = Customer(email=email, phone=phone)
         session.add(customer)
     _complete(customer, details, email=email, phone=phone, source=source, seen_at=seen_at)
     for kind, scope, value, raw in keys:
-        owner = _find(session, kind, scope, value or "")
-        if owner is None:
+        if (kind, scope, value) not in owners:
+            # If another connection adds this identity first, the flush raises a unique
+            # violation and run_in_transaction runs the work again, finding it then.
             session.add(
                 CustomerIdentity(
                     customer=customer, kind=kind, scope=scope, value=value, first_seen_raw=raw
                 )
             )
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as e:
-        # The same person arrived on another connection a moment ago: start over, find them.
-        raise Conflict("a customer identity was created concurrently") from e
+    session.flush()
     return customer
 
 
-def _find(session: Session, kind: IdentityKind, scope: str, value: str) -> Customer | None:
-    return session.scalar(
-        select(Customer)
-        .join(CustomerIdentity)
-        .where(
-            CustomerIdentity.kind == kind,
-            CustomerIdentity.scope == scope,
-            CustomerIdentity.value == value,
+def _owners(
+    session: Session, keys: list[tuple[IdentityKind, str, str]]
+) -> dict[tuple[IdentityKind, str, str], int]:
+    """Who owns each of these identities, in one query."""
+    rows = session.execute(
+        select(
+            CustomerIdentity.kind,
+            CustomerIdentity.scope,
+            CustomerIdentity.value,
+            CustomerIdentity.customer_id,
+        ).where(
+            or_(
+                *(
+                    and_(
+                        CustomerIdentity.kind == kind,
+                        CustomerIdentity.scope == scope,
+                        CustomerIdentity.value == value,
+                    )
+                    for kind, scope, value in keys
+                )
+            )
         )
     )
+    return {(kind, scope, value): owner for kind, scope, value, owner in rows}
 
 
 def _complete(

@@ -123,20 +123,25 @@ def resize_line(line: OrderLine, quantity: int) -> None:
     line.total = line.unit_price * quantity
 
 
-def follow_status(session: Session, record: Order, status: OrderStatus) -> None:
+def follow_status(
+    session: Session, record: Order, status: OrderStatus, *, fresh: bool = False
+) -> None:
     """Make a live order's stock match what the platform says about it."""
     if status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         release_order(session, record, status)
         return
-    allocate_order(session, record, partial=True)
+    allocate_order(session, record, partial=True, fresh=fresh)
     if status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
         ship_order_stock(session, record)
         record.status = status
 
 
-def allocate_order(session: Session, order: Order, *, partial: bool) -> bool:
-    """Allocate what the order's lines still lack; True when anything was allocated."""
-    held = held_by_line(session, order.id)
+def allocate_order(session: Session, order: Order, *, partial: bool, fresh: bool = False) -> bool:
+    """Allocate what the order's lines still lack; True when anything was allocated.
+
+    ``fresh``: the order was created in this transaction, so it holds nothing yet.
+    """
+    held = {} if fresh else held_by_line(session, order.id)
     wanted = [
         LineToAllocate(line.id, line.product_id, line.sku, line.quantity - held.get(line.id, 0))
         for line in order.lines

@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.models import Allocation, AllocationStatus, MovementKind, Warehouse
@@ -45,7 +44,6 @@ from shopcore.order_stock import (
     shipped_from,
 )
 from shopcore.orders import UnknownWarehouse, find_product_ids, refresh_customer_totals
-from shopcore.transactions import Conflict
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,7 @@ def place_order(
     if unknown:
         raise UnknownSkus(unknown)
     record = _insert(session, order, IncomingOrder(order), source, region, products)
-    allocate_order(session, record, partial=False)
+    allocate_order(session, record, partial=False, fresh=True)
     refresh_customer_totals(session, _customer_ids(record))
     return record
 
@@ -156,7 +154,7 @@ def accept_order(
     if existing is None:
         record = _insert(session, order, incoming, source, region, products)
         if not incoming.is_test:
-            follow_status(session, record, incoming.status)
+            follow_status(session, record, incoming.status, fresh=True)
         refresh_customer_totals(session, _customer_ids(record))
         return Accepted(record, Outcome.CREATED)
     if incoming.version is not None and existing.source_updated_at is not None:
@@ -318,12 +316,10 @@ def _insert(
     if incoming.is_test:
         for line in record.lines:
             line.status = LineStatus.HISTORY
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError as e:
-        # The same order arrived on another connection a moment ago: start over and find it.
-        raise Conflict(f"order {order.external_id} was created concurrently") from e
+    # If the same order arrives on another connection at once, this flush raises a unique
+    # violation and run_in_transaction runs the work again, which then finds the order.
+    session.add(record)
+    session.flush()
     return record
 
 

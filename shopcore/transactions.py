@@ -15,7 +15,9 @@ from shopcore.db import Database
 T = TypeVar("T")
 
 # serialization_failure, deadlock_detected: safe to run the whole transaction again.
-RETRYABLE_SQLSTATES = {"40001", "40P01"}
+# unique_violation: a concurrent transaction inserted the same key (a customer's email, an
+# order's external id) first; run again, the work finds that row instead of inserting.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 
 
 class Conflict(Exception):
@@ -29,14 +31,13 @@ def is_retryable(error: BaseException) -> bool:
         code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
         if code in RETRYABLE_SQLSTATES:
             return True
-        # SQLite: another writer held the lock past the busy timeout.
-        return "database is locked" in str(error.orig)
+        # SQLite: another writer held the lock past the busy timeout, or won an insert race.
+        message = str(error.orig)
+        return "database is locked" in message or "UNIQUE constraint failed" in message
     return False
 
 
-def run_in_transaction(
-    database: Database, work: Callable[[Session], T], *, attempts: int = 8
-) -> T:
+def run_in_transaction(database: Database, work: Callable[[Session], T], *, attempts: int = 8) -> T:
     """Call ``work(session)`` and commit; on a deadlock or serialization failure, start over."""
     for attempt in range(1, attempts + 1):
         with database.session() as session:
