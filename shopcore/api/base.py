@@ -194,8 +194,8 @@ def _http_error(e: HTTPException) -> Response:
 @blueprint.app_errorhandler(404)
 @blueprint.app_errorhandler(405)
 def _routing_error(e: HTTPException) -> Response | HTTPException:
-    """Unknown URLs and methods under /api/ answer in JSON too; elsewhere Flask's page."""
-    if request.path.startswith("/api/"):
+    """Unknown URLs and methods of the API and webhooks answer in JSON; elsewhere a page."""
+    if request.path.startswith(("/api/", "/webhooks/")):
         return _error_response(e)
     return e
 

@@ -383,3 +383,17 @@ def test_an_oversized_body_is_413_and_stores_nothing(client: FlaskClient, db: Da
     assert response.status_code == 413
     assert response.json is not None and response.json["error"] == "too_large"
     assert counts(db) == (0, 0)
+
+
+def test_a_get_on_a_webhook_url_is_refused_in_json(db: Database) -> None:
+    app = create_app(
+        load_settings(
+            environ={},
+            database_url=db.engine.url.render_as_string(hide_password=False),
+            secret_key="test",
+        )
+    )
+    response = app.test_client().get("/webhooks/shop")
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method_not_allowed"
+    assert "POST" in response.headers["Allow"]
