@@ -42,6 +42,7 @@ from shopcore.models import (
     Product,
     Source,
 )
+from shopcore.orders import UNCOUNTED
 
 ONLINE, RETAIL, WHOLESALE = Channel.ONLINE, Channel.RETAIL, Channel.WHOLESALE
 BATCH = 5000  # people per transaction: big enough for fast inserts, small enough to stay flat
@@ -693,8 +694,8 @@ class _CustomerBook:
             row.update(accepts_marketing=stated, consent_at=at, consent_source=source)
 
     def add_order(self, customer_id: int, sale: _Sale) -> None:
-        """Keep the aggregates intake keeps; orders arrive in time order."""
-        if sale.status is OrderStatus.CANCELLED:
+        """Keep the aggregates intake keeps, by its rule; orders arrive in time order."""
+        if sale.status in UNCOUNTED:
             return
         row = self.rows[customer_id]
         row["orders_count"] += 1

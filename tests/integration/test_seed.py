@@ -20,6 +20,7 @@ from shopcore.enums import CartStatus, Channel, IdentityKind, LineStatus, OrderS
 from shopcore.identity import normalize_email, normalize_phone
 from shopcore.migrate import upgrade
 from shopcore.models import Cart, Customer, CustomerIdentity, Order, OrderLine, Product
+from shopcore.orders import UNCOUNTED, refresh_customer_totals
 from shopcore.seed import StoreNotEmpty, seed_store
 
 TODAY = date(2026, 6, 15)
@@ -180,13 +181,28 @@ def test_customer_aggregates_equal_what_their_orders_say(seeded: Database) -> No
                     func.min(Order.placed_at).label("first"),
                     func.max(Order.placed_at).label("last"),
                 )
-                .where(Order.status != OrderStatus.CANCELLED)
+                .where(Order.status.not_in(UNCOUNTED), Order.is_test.is_(False))
                 .group_by(Order.customer_id)
             )
         }
     nothing = (0, Decimal("0.00"), None, None)
     assert kept == {c: from_orders.get(c, nothing) for c in kept}
     assert sum(count for count, *_ in kept.values()) > PEOPLE
+
+
+def test_recounting_customer_totals_as_intake_does_changes_nothing(seeded: Database) -> None:
+    def totals() -> dict[int, tuple[object, ...]]:
+        with seeded.session() as session:
+            return {
+                c.id: (c.orders_count, c.total_spent, c.first_order_at, c.last_order_at)
+                for c in session.scalars(select(Customer))
+            }
+
+    before = totals()
+    with seeded.session() as session:
+        refresh_customer_totals(session, list(before))
+        session.commit()
+    assert totals() == before
 
 
 def test_orders_are_two_years_of_consistent_history(seeded: Database) -> None:
