@@ -1,11 +1,19 @@
 """Finding the customers behind a batch of orders with a few queries instead of a few per order.
 
-``match_customer`` is the rule; this is its cache. Matching costs several queries per call
-even when it finds the customer and changes nothing, which is what it does for every order
-of a returning customer. A ``ContactBook`` loads the batch's identities and their customers
-up front and answers itself only where the rule's outcome is certain: every email and phone
-given already belongs to one and the same customer, who lacks none of the details given,
-and no consent is stated. Everything else goes to ``match_customer``.
+``match_customer`` is the rule; this is its batch form for history imports. Matching costs
+several queries per call even when it finds the customer and changes nothing (every order
+of a returning customer), and more when it creates one (most rows of a first import). A
+``ContactBook`` loads the batch's identities and their customers up front and answers itself
+where the rule's outcome is certain:
+
+- every email and phone given belongs to one and the same customer, who lacks none of the
+  details given: that customer, nothing written;
+- none of them belongs to anyone: a new customer with those identities, exactly as
+  ``match_customer`` would create it, written with the rest of the batch.
+
+Anything else (a consent statement, details that complete or join customers, keys the
+book did not load) goes to ``match_customer``. tests/integration/test_orders.py checks that
+both ways leave the same rows.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from sqlalchemy.orm import Session
 from shopcore.customers import ContactDetails, match_customer
 from shopcore.enums import IdentityKind
 from shopcore.identity import normalize_email, normalize_phone
+from shopcore.lookups import fetch_by_keys
 from shopcore.models import Customer, CustomerIdentity
 
 Key = tuple[IdentityKind, str, str]
@@ -30,75 +39,122 @@ class ContactBook:
     def __init__(self, session: Session, *, source: str) -> None:
         self._session = session
         self._source = source
-        self._owners: dict[Key, int] = {}
-        self._customers: dict[int, Customer] = {}
+        # Who owns each key the book has looked up: a customer, or None for nobody yet.
+        self._owners: dict[Key, Customer | None] = {}
+        self._normal: dict[tuple[str | None, ...], tuple[str | None, str | None]] = {}
 
     def prefetch(self, contacts: Iterable[tuple[ContactDetails, str | None]]) -> None:
         """Load who owns the emails and phones of ``contacts`` (details, phone region)."""
-        keys = {key for details, region in contacts for key in self._keys(details, region)}
+        keys = {key for details, region in contacts for key, _ in self._keys(details, region)}
+        keys -= self._owners.keys()
         if not keys:
             return
-        rows = self._session.execute(
-            select(
-                CustomerIdentity.kind,
-                CustomerIdentity.scope,
-                CustomerIdentity.value,
-                CustomerIdentity.customer_id,
-            ).where(CustomerIdentity.value.in_(sorted({value for _, _, value in keys})))
+        found = fetch_by_keys(
+            self._session,
+            CustomerIdentity,
+            (CustomerIdentity.kind, CustomerIdentity.scope, CustomerIdentity.value),
+            keys,
         )
-        for kind, scope, value, customer_id in rows:
-            if (kind, scope, value) in keys:
-                self._owners[(kind, scope, value)] = customer_id
-        wanted = set(self._owners.values()) - set(self._customers)
-        if wanted:
-            found = self._session.scalars(select(Customer).where(Customer.id.in_(sorted(wanted))))
-            self._customers.update((c.id, c) for c in found)
+        rows = [(i.kind, i.scope, i.value, i.customer_id) for i in found]
+        owner_ids = {(kind, scope, value): c for kind, scope, value, c in rows}
+        wanted = sorted({c for key, c in owner_ids.items() if key in keys})
+        customers = {
+            c.id: c for c in self._session.scalars(select(Customer).where(Customer.id.in_(wanted)))
+        }
+        for key in keys:
+            owner = owner_ids.get(key)
+            self._owners[key] = customers[owner] if owner is not None else None
 
     def match(
         self, details: ContactDetails, *, region: str | None, seen_at: datetime
     ) -> Customer | None:
-        """What ``match_customer`` returns for these details, calling it only when needed."""
+        """What ``match_customer`` returns for these details, calling it only when needed.
+
+        A customer created here is pending: its row is written at the session's next flush.
+        """
         keys = self._keys(details, region)
         if not keys:
             return None
-        owners = {self._owners.get(key) for key in keys}
-        owner = owners.pop() if len(owners) == 1 else None
-        known = self._customers.get(owner) if owner is not None else None
-        if known is not None and details.accepts_marketing is None:
-            if not _would_complete(known, details, region):
-                return known
-        # Each of its lookups would otherwise flush the row the previous one added: one
-        # flush at its end does the same writes (no lookup looks for this call's own rows).
+        if details.accepts_marketing is None and all(key in self._owners for key, _ in keys):
+            owners = {id(self._owners[key]): self._owners[key] for key, _ in keys}
+            if len(owners) == 1:
+                owner = next(iter(owners.values()))
+                if owner is None:
+                    return self._create(details, keys, region)
+                if not self._would_complete(owner, details, region):
+                    return owner
+        # Its lookups must see the customers created here, so they are written first; then
+        # each lookup would flush the row the one before added, and one flush at its end
+        # does the same (no lookup looks for a row of this same call).
+        self._session.flush()
         with self._session.no_autoflush:
             customer = match_customer(
                 self._session, details, source=self._source, region=region, seen_at=seen_at
             )
         if customer is not None:
             # match_customer gave every key that had no owner to this customer.
-            for key in keys:
-                self._owners.setdefault(key, customer.id)
-            self._customers[customer.id] = customer
+            for key, _ in keys:
+                if key in self._owners and self._owners[key] is None:
+                    self._owners[key] = customer
         return customer
 
-    def _keys(self, details: ContactDetails, region: str | None) -> list[Key]:
-        keys: list[tuple[IdentityKind, str, str | None]] = [
-            (IdentityKind.EXTERNAL, self._source, details.external_id),
-            (IdentityKind.EMAIL, "", normalize_email(details.email)),
-            (IdentityKind.PHONE, "", normalize_phone(details.phone, region)),
+    def _create(
+        self, details: ContactDetails, keys: list[tuple[Key, str]], region: str | None
+    ) -> Customer:
+        """match_customer's new customer: normalised email and phone, names as given."""
+        email, phone = self._normalized(details, region)
+        customer = Customer(
+            email=email,
+            phone=phone,
+            first_name=details.first_name,
+            last_name=details.last_name,
+            company=details.company,
+        )
+        self._session.add(customer)
+        for (kind, scope, value), raw in keys:
+            self._session.add(
+                CustomerIdentity(
+                    customer=customer, kind=kind, scope=scope, value=value, first_seen_raw=raw
+                )
+            )
+            self._owners[(kind, scope, value)] = customer
+        return customer
+
+    def _keys(self, details: ContactDetails, region: str | None) -> list[tuple[Key, str]]:
+        """The identity keys match_customer tries, strongest first, with the raw text."""
+        email, phone = self._normalized(details, region)
+        keys = [
+            (IdentityKind.EXTERNAL, self._source, details.external_id, details.external_id),
+            (IdentityKind.EMAIL, "", email, details.email),
+            (IdentityKind.PHONE, "", phone, details.phone),
         ]
-        return [(kind, scope, value) for kind, scope, value in keys if value]
+        return [((kind, scope, value), raw or "") for kind, scope, value, raw in keys if value]
 
+    def _normalized(
+        self, details: ContactDetails, region: str | None
+    ) -> tuple[str | None, str | None]:
+        """The normalised email and phone, each worked out once per batch (phones are slow)."""
+        cache_key = (details.email, details.phone, region)
+        if cache_key not in self._normal:
+            self._normal[cache_key] = (
+                normalize_email(details.email),
+                normalize_phone(details.phone, region),
+            )
+        return self._normal[cache_key]
 
-def _would_complete(customer: Customer, details: ContactDetails, region: str | None) -> bool:
-    """Whether match_customer would fill a detail the customer lacks (it keeps what is set)."""
-    given = {
-        "email": normalize_email(details.email),
-        "phone": normalize_phone(details.phone, region),
-        "first_name": details.first_name,
-        "last_name": details.last_name,
-        "company": details.company,
-    }
-    return any(
-        (getattr(customer, name) or value) != getattr(customer, name)
-        for name, value in given.items()
-    )
+    def _would_complete(
+        self, customer: Customer, details: ContactDetails, region: str | None
+    ) -> bool:
+        """Whether match_customer would fill a detail the customer lacks (it keeps what is set)."""
+        email, phone = self._normalized(details, region)
+        given = {
+            "email": email,
+            "phone": phone,
+            "first_name": details.first_name,
+            "last_name": details.last_name,
+            "company": details.company,
+        }
+        return any(
+            (getattr(customer, name) or value) != getattr(customer, name)
+            for name, value in given.items()
+        )

@@ -19,6 +19,7 @@ from inventory.models import StockLevel, Warehouse
 from inventory.stock import set_on_hand
 from shopcore.csvrows import CsvRow, RowError
 from shopcore.models import Product
+from shopcore.order_stock import allocate_waiting, publish
 from shopcore.orders import RecordOutcome, find_product_ids
 from shopcore.values import parse_money, parse_whole
 
@@ -170,7 +171,11 @@ class _Count:
 
 
 class StockImporter:
-    """Counted quantities: a movement only where the count differs from the books."""
+    """Counted quantities: a movement only where the count differs from the books.
+
+    Like a count through the API, units a count adds go to orders waiting for them, and the
+    storefront hears of the new figures once the batch commits.
+    """
 
     REQUIRED = ("sku", "warehouse", "on_hand")
     OPTIONAL: tuple[str, ...] = ()
@@ -180,6 +185,7 @@ class StockImporter:
         self._note = note[:200]
         self._product_ids: dict[str, int] = {}
         self._levels: dict[tuple[int, int], tuple[int, int]] = {}
+        self._changed: set[int] = set()
 
     def items(self, rows: Iterator[CsvRow]) -> Iterator[Item[_Count] | Rejected]:
         for row in rows:
@@ -223,12 +229,21 @@ class StockImporter:
         if count.on_hand < allocated:
             message = f"on_hand: {count.on_hand} is below the {allocated} units allocated to orders"
             raise RowRejected(RowError(item.line, message))
-        set_on_hand(session, product_id, count.warehouse_id, count.on_hand, note=self._note)
+        try:
+            moved = set_on_hand(
+                session, product_id, count.warehouse_id, count.on_hand, note=self._note
+            )
+        except ValueError as e:  # allocated since prepare() looked
+            raise RowRejected(RowError(item.line, f"on_hand: {e}")) from None
+        if moved is not None:
+            self._changed.add(product_id)
         self._levels[key] = (count.on_hand, allocated)
         return RecordOutcome.CREATED if level is None else RecordOutcome.UPDATED
 
     def finish(self, session: Session) -> None:
-        self._levels = {}
+        allocate_waiting(session, self._changed)
+        publish(session, self._changed)
+        self._levels, self._changed = {}, set()
 
 
 def import_note(path: Path) -> str:

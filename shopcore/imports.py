@@ -39,6 +39,8 @@ __all__ = ["ImportKind", "ImportReport", "RowError", "import_csv"]
 
 # Past this many, errors are counted but not kept, so a broken million-row file stays small.
 MAX_LISTED_ERRORS = 1000
+# A batch's lookups send one bound parameter per key; this keeps them far from the limits.
+MAX_BATCH = 5000
 
 
 class ImportKind(StrEnum):
@@ -100,9 +102,12 @@ def import_csv(
     ``channel`` fills order rows that have none (the file then needs no channel column);
     ``region`` is the phone numbering plan for numbers written without a country code;
     ``progress(n)`` hears of every ``n`` more bytes read, adding up to the file's size.
+    ``batch_size`` rows (orders, for orders) are committed together, at most MAX_BATCH.
     A file that cannot be read at all (no header, a required column missing) is one error
     on line 1 and nothing is imported.
     """
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
     report = ImportReport(kind)
     required, optional = _columns(kind, channel)
     try:
@@ -121,7 +126,7 @@ def import_csv(
                         csv_file.report_progress()
             except CsvFileError as e:
                 # Reading cannot go on; what was read and checked is still worth keeping.
-                report._reject([RowError(e.line, e.message)])
+                report.errors.append(RowError(e.line, e.message))
             _write(db, importer, batch, report)
     except CsvFileError as e:
         report.errors.append(RowError(e.line, e.message))

@@ -28,6 +28,8 @@ from shopcore.importers import Item, Rejected, RowRejected, decimal_point, load_
 from shopcore.models import Source
 from shopcore.orders import OrderIsLive, OrderRecorder, RecordOutcome, UnknownWarehouse
 
+# Rows of one order are held until the order ends; this bounds what one order may hold.
+MAX_ORDER_LINES = 10_000
 _LINE_FIELD = re.compile(r"lines\[(?P<index>[0-9]+)\](?:\.(?P<column>\w+))?")
 CUSTOMER_COLUMNS = ("email", "phone", "first_name", "last_name", "company")
 # Columns that describe the order rather than the line, so all its rows must agree on them.
@@ -68,16 +70,24 @@ class OrderImporter:
     def items(self, rows: Iterator[CsvRow]) -> Iterator[Item[_HistoryOrder] | Rejected]:
         group: list[CsvRow] = []
         key: tuple[str, str] | None = None
+        overflow = 0
         for row in rows:
+            if not row.get("external_id"):
+                # Without an id a row cannot join an order; rows left blank must not merge.
+                yield Rejected([RowError(row.line, row.problem or "external_id: is required")])
+                continue
             row_key = (row.get("external_id"), self._channel_of(row).lower())
             if group and row_key == key:
-                group.append(row)
+                if len(group) < MAX_ORDER_LINES:
+                    group.append(row)
+                else:
+                    overflow += 1
                 continue
             if group:
-                yield self._order(group)
-            group, key = [row], row_key
+                yield self._order(group, overflow)
+            group, key, overflow = [row], row_key, 0
         if group:
-            yield self._order(group)
+            yield self._order(group, overflow)
 
     def prepare(self, session: Session, items: Sequence[Item[_HistoryOrder]]) -> None:
         self._recorder = OrderRecorder(session, source=self._source, region=self._region)
@@ -95,10 +105,13 @@ class OrderImporter:
     def _channel_of(self, row: CsvRow) -> str:
         return row.get("channel") or self._channel
 
-    def _order(self, rows: list[CsvRow]) -> Item[_HistoryOrder] | Rejected:
+    def _order(self, rows: list[CsvRow], overflow: int) -> Item[_HistoryOrder] | Rejected:
         first = rows[0]
         external_id = first.get("external_id")
         errors = self._split(rows) + self._disagreements(rows)
+        if overflow:
+            message = f"order {external_id!r} has more than {MAX_ORDER_LINES} lines"
+            return Rejected([RowError(first.line, message)])
         status = None
         try:
             order = parse_order(self._canonical(rows))
@@ -123,8 +136,6 @@ class OrderImporter:
 
     def _split(self, rows: list[CsvRow]) -> list[RowError]:
         external_id = rows[0].get("external_id")
-        if not external_id:
-            return []
         channel = self._channel_of(rows[0]).lower()
         digest = blake2b(f"{channel}\x00{external_id}".encode(), digest_size=8).digest()
         key = int.from_bytes(digest, "big")

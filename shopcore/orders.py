@@ -17,6 +17,7 @@ from shopcore.canonical import CanonicalCustomer, CanonicalOrder
 from shopcore.contacts import ContactBook
 from shopcore.customers import ContactDetails
 from shopcore.enums import Channel, LineStatus, OrderStatus, Platform
+from shopcore.lookups import fetch_by_keys
 from shopcore.models import Customer, Order, OrderLine, Product, Source
 
 # Orders that do not count towards what a customer has bought.
@@ -34,8 +35,6 @@ class RecordOutcome(StrEnum):
 class RecordResult:
     order: Order
     outcome: RecordOutcome
-    # Customers whose totals the order changed: its customer, and the one it left on update.
-    customer_ids: frozenset[int]
 
 
 class OrderIsLive(ValueError):
@@ -106,7 +105,9 @@ class OrderRecorder:
         self._product_ids: dict[str, int | None] = {}
         self._warehouse_ids: dict[str, int | None] = {}
         self._new: list[Order] = []
-        self._customer_ids: set[int] = set()
+        self._touched: list[Order] = []
+        # Customers that orders were moved away from: their totals drop.
+        self._left: set[int] = set()
 
     def prefetch(self, orders: Iterable[CanonicalOrder]) -> None:
         """Load what recording ``orders`` will need: the orders, products and customers."""
@@ -131,6 +132,8 @@ class OrderRecorder:
             customer = self._contacts.match(
                 _details(order), region=order.country or self._region, seen_at=order.placed_at
             )
+        if existing is not None and (existing.id is None or (customer and customer.id is None)):
+            self._write_new()  # rows made earlier in this batch: compare them by id
         fields: dict[str, Any] = {
             "customer_id": customer.id if customer else None,
             "status": status or OrderStatus.COMPLETED,
@@ -146,54 +149,56 @@ class OrderRecorder:
             for x in order.lines
         ]
         if existing is None:
+            fields.pop("customer_id")  # a customer created for this batch has no id yet
             record = Order(
                 source_id=self._source_id,
                 channel=order.channel,
                 external_id=order.external_id,
+                customer=customer,
                 lines=_order_lines(lines),
                 **fields,
             )
             # Added at finish(), so that the batch's orders go to the database together.
             self._new.append(record)
             self._orders[key] = record
-            return self._touched(record, RecordOutcome.CREATED, fields["customer_id"])
+            self._touched.append(record)
+            return RecordResult(record, RecordOutcome.CREATED)
         if _content(existing) == (fields, lines):
-            return RecordResult(existing, RecordOutcome.UNCHANGED, frozenset())
-        before = existing.customer_id
+            return RecordResult(existing, RecordOutcome.UNCHANGED)
+        if existing.customer_id is not None:
+            self._left.add(existing.customer_id)
         for name, value in fields.items():
             if getattr(existing, name) != value:
                 setattr(existing, name, value)
         if _line_tuples(existing) != lines:
             existing.lines = _order_lines(lines)
-        return self._touched(existing, RecordOutcome.UPDATED, before, fields["customer_id"])
+        self._touched.append(existing)
+        return RecordResult(existing, RecordOutcome.UPDATED)
 
     def finish(self) -> None:
         """Write the new orders and recount the totals of the customers they touched."""
+        self._write_new()
+        customer_ids = self._left | {o.customer_id for o in self._touched if o.customer_id}
+        refresh_customer_totals(self._session, customer_ids)
+        self._touched, self._left = [], set()
+
+    def _write_new(self) -> None:
         self._session.add_all(self._new)
         self._new = []
         self._session.flush()
-        refresh_customer_totals(self._session, self._customer_ids)
-        self._customer_ids = set()
-
-    def _touched(
-        self, order: Order, outcome: RecordOutcome, *customers: int | None
-    ) -> RecordResult:
-        ids = frozenset(c for c in customers if c is not None)
-        self._customer_ids |= ids
-        return RecordResult(order, outcome, ids)
 
     def _load_orders(self, keys: set[tuple[Channel, str]]) -> None:
         missing = keys - self._orders.keys()
         if not missing:
             return
         self._orders.update((key, None) for key in missing)
-        found = self._session.scalars(
-            select(Order)
-            .where(
-                Order.source_id == self._source_id,
-                Order.external_id.in_(sorted({external_id for _, external_id in missing})),
-            )
-            .options(selectinload(Order.lines))
+        found = fetch_by_keys(
+            self._session,
+            Order,
+            (Order.channel, Order.external_id),
+            missing,
+            Order.source_id == self._source_id,
+            loading=lambda order: selectinload(order.lines),
         )
         for order in found:
             if (order.channel, order.external_id) in missing:

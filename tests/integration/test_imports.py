@@ -12,10 +12,14 @@ from sqlalchemy import func, select, text
 
 from inventory.models import StockLevel, StockMovement
 from inventory.warehouses import add_warehouse
+from shopcore import order_import
+from shopcore.canonical import parse_order
 from shopcore.db import Base, Database
-from shopcore.enums import Channel, IdentityKind, OrderStatus
+from shopcore.enums import Channel, IdentityKind, OrderStatus, Platform
 from shopcore.imports import ImportKind, ImportReport, RowError, import_csv
 from shopcore.models import Customer, CustomerIdentity, Order, OrderLine, Product
+from shopcore.ordering import IncomingOrder, accept_order
+from shopcore.orders import get_or_create_source
 
 ORDER_HEADER = (
     "external_id,channel,placed_at,currency,email,phone,first_name,last_name,company,"
@@ -252,6 +256,34 @@ C-1,,2026-12-01,EUR,carl@example.com,,,,,TEA-1,1,4.50,,
     assert counts(report) == (0, 0, 0, 3)
 
 
+def test_rows_without_an_external_id_are_reported_one_by_one_and_never_merged(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(order_import, "MAX_ORDER_LINES", 2)
+    row = "2026-12-01T10:00:00Z,EUR,ann@example.com,,,,,TEA-1,1,4.50"
+    path = write(
+        tmp_path,
+        f"""
+{ORDER_HEADER}
+,online,{row}
+,online,{row}
+BIG,online,{row}
+BIG,online,{row}
+BIG,online,{row}
+OK,online,{row}
+""",
+    )
+
+    report = import_csv(db, ImportKind.ORDERS, path)
+
+    assert [str(e) for e in report.errors] == [
+        "line 2: external_id: is required",
+        "line 3: external_id: is required",
+        "line 4: order 'BIG' has more than 2 lines",
+    ]
+    assert counts(report) == (1, 0, 0, 3)
+
+
 def test_the_channel_option_fills_rows_without_a_channel(db: Database, tmp_path: Path) -> None:
     header = ORDER_HEADER.replace("channel,", "")
     path = write(
@@ -381,6 +413,32 @@ def test_a_stock_import_writes_a_count_movement_only_when_the_figure_changes(
     ]
     with db.session() as session:
         assert session.scalar(select(StockLevel.on_hand)) == 7
+
+
+def test_a_stock_count_gives_the_new_units_to_orders_waiting_for_them(
+    db: Database, tmp_path: Path
+) -> None:
+    add_catalogue(db, "TEA-1")
+    waiting = parse_order(
+        {
+            "external_id": "W-1",
+            "channel": "online",
+            "placed_at": "2026-12-01T10:00:00Z",
+            "currency": "EUR",
+            "lines": [{"sku": "TEA-1", "quantity": 2, "unit_price": "4.50"}],
+        }
+    )
+    with db.session() as session:
+        source = get_or_create_source(session, "shop", Platform.GENERIC)
+        accept_order(session, IncomingOrder(waiting), source=source, region="DE")
+        session.commit()
+
+    import_csv(db, ImportKind.STOCK, write(tmp_path, "sku,warehouse,on_hand\nTEA-1,MAIN,5\n"))
+
+    with db.session() as session:
+        order = session.scalars(select(Order).where(Order.external_id == "W-1")).one()
+        assert order.status is OrderStatus.ALLOCATED
+        assert session.scalar(select(StockLevel.allocated)) == 2
 
 
 def test_customers_import_records_consent_and_matches_existing_customers(

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from inventory.models import StockLevel, StockMovement
 from inventory.stock import set_on_hand
 from inventory.warehouses import add_warehouse
+from shopcore import lookups
 from shopcore.canonical import CanonicalOrder, parse_order
+from shopcore.contacts import ContactBook
+from shopcore.customers import ContactDetails, match_customer
 from shopcore.db import Database
 from shopcore.enums import Channel, LineStatus, OrderStatus, Platform
-from shopcore.models import Customer, Order, OrderLine, Product, Source
+from shopcore.models import Customer, CustomerIdentity, Order, OrderLine, Product, Source
 from shopcore.orders import (
     OrderIsLive,
+    OrderRecorder,
     RecordOutcome,
     SourceConflict,
     get_or_create_source,
@@ -215,6 +220,43 @@ def test_an_order_being_fulfilled_is_not_replaced_by_history(db: Database) -> No
         record(db, canonical(**_fields(order) | {"currency": "USD"}))
 
 
+def test_a_batch_finds_its_recorded_orders_however_the_lookups_are_chunked(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookups, "CHUNK", 2)
+    batch = [canonical(channel=channel) for channel in ("online", "retail", "online", "retail")]
+    for order in batch:
+        record(db, order)
+
+    with db.session() as session:
+        source = get_or_create_source(session, "import", Platform.CSV)
+        recorder = OrderRecorder(session, source=source, region="DE")
+        recorder.prefetch(batch)
+        outcomes = [recorder.record(order).outcome for order in batch]
+        recorder.finish()
+
+    assert outcomes == [RecordOutcome.UNCHANGED] * 4
+
+
+def test_an_order_recorded_twice_in_one_batch_is_created_then_unchanged_or_updated(
+    db: Database,
+) -> None:
+    order = canonical()
+    moved = canonical(**_fields(order) | {"customer": {"email": random_email()}})
+
+    with db.session() as session:
+        source = get_or_create_source(session, "import", Platform.CSV)
+        recorder = OrderRecorder(session, source=source, region="DE")
+        outcomes = [recorder.record(o).outcome for o in (order, order, moved)]
+        recorder.finish()
+        session.commit()
+
+    assert outcomes == [RecordOutcome.CREATED, RecordOutcome.UNCHANGED, RecordOutcome.UPDATED]
+    assert order.customer and moved.customer
+    first, second = (customer_by_email(db, c.email or "") for c in (order.customer, moved.customer))
+    assert (first.orders_count, second.orders_count) == (0, 1)
+
+
 def test_a_source_is_created_on_first_use_and_found_after(db: Database) -> None:
     with db.session() as session:
         first = get_or_create_source(session, "import", Platform.CSV)
@@ -224,6 +266,69 @@ def test_a_source_is_created_on_first_use_and_found_after(db: Database) -> None:
         assert session.scalar(select(func.count(Source.id))) == 1
         with pytest.raises(SourceConflict):
             get_or_create_source(session, "import", Platform.SHOPIFY)
+
+
+CONTACTS = [
+    ContactDetails(email="Ann@Example.com", first_name="Ann"),
+    ContactDetails(phone="0151 12345678", last_name="Lee"),
+    ContactDetails(email=" ann@example.com", phone="+49 151 12345678", company="Lee Tea"),
+    ContactDetails(email="ann@example.com", phone="0049 151 12345678"),
+    ContactDetails(email="bob@example.com", phone="030 1234567"),
+    ContactDetails(email="BOB@example.com"),
+    ContactDetails(email="dora@example.com", first_name="Dora"),
+    ContactDetails(email="not an email"),
+    ContactDetails(email="carl@example.com", accepts_marketing=True),
+    ContactDetails(phone="030 1234567", first_name="Bob"),
+]
+
+
+def test_a_contact_book_leaves_the_same_customers_as_match_customer_one_by_one(
+    db: Database,
+) -> None:
+    seen_at = datetime(2026, 12, 1, tzinfo=UTC)
+    with db.session() as session:
+        match_customer(
+            session,
+            ContactDetails(email="dora@example.com"),
+            source="import",
+            region="DE",
+            seen_at=seen_at,
+        )
+        session.commit()
+    outcomes = []
+    for batched in (False, True):
+        with db.session() as session:
+            if batched:
+                book = ContactBook(session, source="import")
+                book.prefetch((details, "DE") for details in CONTACTS)
+                found = [book.match(d, region="DE", seen_at=seen_at) for d in CONTACTS]
+            else:
+                found = [
+                    match_customer(session, d, source="import", region="DE", seen_at=seen_at)
+                    for d in CONTACTS
+                ]
+            session.flush()
+            outcomes.append(_people(session, found))
+            session.rollback()
+
+    assert outcomes[0] == outcomes[1]
+    # Dora, Ann, the phone-only Lee (the rule never merges two customers), Bob, Carl.
+    assert len(outcomes[0][0]) == 5
+
+
+def _people(session: Session, found: list[Customer | None]) -> tuple[list[Any], ...]:
+    """Customers and identities with ids replaced by creation order, comparable across runs."""
+    customers = session.scalars(select(Customer).order_by(Customer.id)).all()
+    rank = {c.id: i for i, c in enumerate(customers)}
+    people = [
+        (c.email, c.phone, c.first_name, c.last_name, c.company, c.accepts_marketing)
+        for c in customers
+    ]
+    identities = sorted(
+        (rank[i.customer_id], i.kind, i.scope, i.value, i.first_seen_raw)
+        for i in session.scalars(select(CustomerIdentity))
+    )
+    return people, identities, [rank[c.id] if c else None for c in found]
 
 
 def _fields(order: CanonicalOrder) -> dict[str, Any]:
