@@ -1,17 +1,17 @@
 """Finding the customers behind a batch of orders with a few queries instead of a few per order.
 
-``match_customer`` is the rule; this is its batch form for history imports. Matching costs
-several queries per call even when it finds the customer and changes nothing (every order
-of a returning customer), and more when it creates one (most rows of a first import). A
+``match_customer`` is the rule; this is its batch form for imports. Matching costs
+queries and a flush per call even when it finds the customer and changes nothing (every
+order of a returning customer), and when it creates one (most rows of a first import). A
 ``ContactBook`` loads the batch's identities and their customers up front and answers itself
 where the rule's outcome is certain:
 
-- every email and phone given belongs to one and the same customer, who lacks none of the
-  details given: that customer, nothing written;
-- none of them belongs to anyone: a new customer with those identities, exactly as
-  ``match_customer`` would create it, written with the rest of the batch.
+- the customer the rule would pick already has every email and phone given and lacks none
+  of the details, and any consent stated is already on record: that customer, unchanged;
+- none of the emails and phones belongs to anyone: a new customer with those identities,
+  exactly as ``match_customer`` would create it, written with the rest of the batch.
 
-Anything else (a consent statement, details that complete or join customers, keys the
+Anything else (details that complete or join customers, a new consent statement, keys the
 book did not load) goes to ``match_customer``. tests/integration/test_orders.py checks that
 both ways leave the same rows.
 """
@@ -19,7 +19,9 @@ both ways leave the same rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +33,18 @@ from shopcore.lookups import fetch_by_keys
 from shopcore.models import Customer, CustomerIdentity
 
 Key = tuple[IdentityKind, str, str]
+
+
+class MatchOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Match:
+    customer: Customer | None
+    outcome: MatchOutcome
 
 
 class ContactBook:
@@ -65,27 +79,30 @@ class ContactBook:
             owner = owner_ids.get(key)
             self._owners[key] = customers[owner] if owner is not None else None
 
-    def match(
-        self, details: ContactDetails, *, region: str | None, seen_at: datetime
-    ) -> Customer | None:
-        """What ``match_customer`` returns for these details, calling it only when needed.
+    def match(self, details: ContactDetails, *, region: str | None, seen_at: datetime) -> Match:
+        """What ``match_customer`` does with these details, calling it only when it writes.
 
         A customer created here is pending: its row is written at the session's next flush.
         """
         keys = self._keys(details, region)
         if not keys:
-            return None
-        if details.accepts_marketing is None and all(key in self._owners for key, _ in keys):
-            owners = {id(self._owners[key]): self._owners[key] for key, _ in keys}
-            if len(owners) == 1:
-                owner = next(iter(owners.values()))
-                if owner is None:
-                    return self._create(details, keys, region)
-                if not self._would_complete(owner, details, region):
-                    return owner
+            return Match(None, MatchOutcome.UNCHANGED)
+        outcome = MatchOutcome.UPDATED  # what to say when the book cannot tell
+        if all(key in self._owners for key, _ in keys):
+            owners = [self._owners[key] for key, _ in keys]
+            known = [owner for owner in owners if owner is not None]
+            if not known:
+                return Match(self._create(details, keys, region, seen_at), MatchOutcome.CREATED)
+            # The rule's customer: the owner of the strongest key that has one.
+            target = known[0]
+            if not (
+                None in owners
+                or self._would_complete(target, details, region)
+                or _would_consent(target, details, seen_at)
+            ):
+                return Match(target, MatchOutcome.UNCHANGED)
         # Its lookups must see the customers created here, so they are written first; then
-        # each lookup would flush the row the one before added, and one flush at its end
-        # does the same (no lookup looks for a row of this same call).
+        # its lookups would flush what it adds before them, and its own flush does the same.
         self._session.flush()
         with self._session.no_autoflush:
             customer = match_customer(
@@ -96,10 +113,14 @@ class ContactBook:
             for key, _ in keys:
                 if key in self._owners and self._owners[key] is None:
                     self._owners[key] = customer
-        return customer
+        return Match(customer, outcome)
 
     def _create(
-        self, details: ContactDetails, keys: list[tuple[Key, str]], region: str | None
+        self,
+        details: ContactDetails,
+        keys: list[tuple[Key, str]],
+        region: str | None,
+        seen_at: datetime,
     ) -> Customer:
         """match_customer's new customer: normalised email and phone, names as given."""
         email, phone = self._normalized(details, region)
@@ -110,6 +131,10 @@ class ContactBook:
             last_name=details.last_name,
             company=details.company,
         )
+        if details.accepts_marketing is not None:
+            customer.accepts_marketing = details.accepts_marketing
+            customer.consent_at = seen_at
+            customer.consent_source = self._source
         self._session.add(customer)
         for (kind, scope, value), raw in keys:
             self._session.add(
@@ -158,3 +183,12 @@ class ContactBook:
             (getattr(customer, name) or value) != getattr(customer, name)
             for name, value in given.items()
         )
+
+
+def _would_consent(customer: Customer, details: ContactDetails, seen_at: datetime) -> bool:
+    """Whether match_customer would record this consent statement (the latest one counts)."""
+    if details.accepts_marketing is None:
+        return False
+    if customer.consent_at is not None and customer.consent_at > seen_at:
+        return False
+    return customer.accepts_marketing != details.accepts_marketing or customer.consent_at is None

@@ -1,19 +1,20 @@
-"""Importing customers: each row matched like an order's buyer, so no one is duplicated."""
+"""Importing customers: each row matched like an order's buyer, so no one is duplicated.
+
+Consent (``accepts_marketing``) is recorded as stated at the time of the import.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from shopcore.contacts import ContactBook
 from shopcore.csvrows import CsvRow, RowError
-from shopcore.customers import ContactDetails, match_customer
+from shopcore.customers import ContactDetails
 from shopcore.identity import normalize_email, normalize_phone
 from shopcore.importers import IMPORT_SOURCE, FieldProblems, Item, Rejected, text_of
-from shopcore.models import Customer
 from shopcore.orders import RecordOutcome
 
 _TRUE = {"true", "yes", "y", "1"}
@@ -37,7 +38,7 @@ class CustomerImporter:
     def __init__(self, *, region: str | None, seen_at: datetime) -> None:
         self._region = region
         self._seen_at = seen_at
-        self._flushed: _FlushWatch | None = None
+        self._book: ContactBook
 
     def items(self, rows: Iterator[CsvRow]) -> Iterator[Item[ContactDetails] | Rejected]:
         for row in rows:
@@ -68,34 +69,12 @@ class CustomerImporter:
             yield Rejected(p.errors) if p.errors else Item(row.line, details)
 
     def prepare(self, session: Session, items: Sequence[Item[ContactDetails]]) -> None:
-        self._flushed = _FlushWatch(session)
+        self._book = ContactBook(session, source=IMPORT_SOURCE)
+        self._book.prefetch((item.value, self._region) for item in items)
 
     def write(self, session: Session, item: Item[ContactDetails]) -> RecordOutcome:
-        assert self._flushed is not None, "prepare() comes first"
-        self._flushed.reset()
-        match_customer(
-            session, item.value, source=IMPORT_SOURCE, region=self._region, seen_at=self._seen_at
-        )
-        if self._flushed.created:
-            return RecordOutcome.CREATED
-        return RecordOutcome.UPDATED if self._flushed.changed else RecordOutcome.UNCHANGED
+        matched = self._book.match(item.value, region=self._region, seen_at=self._seen_at)
+        return RecordOutcome(matched.outcome.value)
 
     def finish(self, session: Session) -> None:
-        self._flushed = None
-
-
-class _FlushWatch:
-    """Whether flushes since ``reset`` created a customer or changed anything at all."""
-
-    def __init__(self, session: Session) -> None:
-        self.created = self.changed = False
-        event.listen(session, "before_flush", self._before_flush)
-
-    def reset(self) -> None:
-        self.created = self.changed = False
-
-    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
-        self.created |= any(isinstance(o, Customer) for o in session.new)
-        self.changed |= bool(session.new or session.deleted) or any(
-            session.is_modified(o) for o in session.dirty
-        )
+        session.flush()

@@ -131,7 +131,7 @@ class OrderRecorder:
         if order.customer is not None:
             customer = self._contacts.match(
                 _details(order), region=order.country or self._region, seen_at=order.placed_at
-            )
+            ).customer
         if existing is not None and (existing.id is None or (customer and customer.id is None)):
             self._write_new()  # rows made earlier in this batch: compare them by id
         fields: dict[str, Any] = {

@@ -268,52 +268,74 @@ def test_a_source_is_created_on_first_use_and_found_after(db: Database) -> None:
             get_or_create_source(session, "import", Platform.SHOPIFY)
 
 
+DEC_1 = datetime(2026, 12, 1, tzinfo=UTC)
+NOV_1 = datetime(2026, 11, 1, tzinfo=UTC)
+
+# (details, when stated): new people, spellings, joins, completions and consent statements.
 CONTACTS = [
-    ContactDetails(email="Ann@Example.com", first_name="Ann"),
-    ContactDetails(phone="0151 12345678", last_name="Lee"),
-    ContactDetails(email=" ann@example.com", phone="+49 151 12345678", company="Lee Tea"),
-    ContactDetails(email="ann@example.com", phone="0049 151 12345678"),
-    ContactDetails(email="bob@example.com", phone="030 1234567"),
-    ContactDetails(email="BOB@example.com"),
-    ContactDetails(email="dora@example.com", first_name="Dora"),
-    ContactDetails(email="not an email"),
-    ContactDetails(email="carl@example.com", accepts_marketing=True),
-    ContactDetails(phone="030 1234567", first_name="Bob"),
+    (ContactDetails(email="Ann@Example.com", first_name="Ann"), DEC_1),
+    (ContactDetails(phone="0151 12345678", last_name="Lee"), DEC_1),
+    (ContactDetails(email=" ann@example.com", phone="+49 151 12345678", company="Lee"), DEC_1),
+    (ContactDetails(email="ann@example.com", phone="0049 151 12345678"), DEC_1),
+    (ContactDetails(email="bob@example.com", phone="030 1234567"), DEC_1),
+    (ContactDetails(email="BOB@example.com"), DEC_1),
+    (ContactDetails(phone="030 1234567", first_name="Bob"), DEC_1),
+    (ContactDetails(email="dora@example.com", first_name="Dora"), DEC_1),
+    (ContactDetails(email="dora@example.com", accepts_marketing=True), DEC_1),
+    (ContactDetails(email="dora@example.com", accepts_marketing=False), NOV_1),
+    (ContactDetails(email="not an email"), DEC_1),
+    (ContactDetails(email="carl@example.com", accepts_marketing=True), DEC_1),
+    (ContactDetails(email="carl@example.com", accepts_marketing=True), DEC_1),
+    (ContactDetails(email="eve@example.com", accepts_marketing=False), DEC_1),
+    (ContactDetails(email="eve@example.com", accepts_marketing=True), DEC_1),
 ]
 
 
 def test_a_contact_book_leaves_the_same_customers_as_match_customer_one_by_one(
     db: Database,
 ) -> None:
-    seen_at = datetime(2026, 12, 1, tzinfo=UTC)
     with db.session() as session:
-        match_customer(
-            session,
-            ContactDetails(email="dora@example.com"),
-            source="import",
-            region="DE",
-            seen_at=seen_at,
-        )
+        known = ContactDetails(email="dora@example.com")
+        match_customer(session, known, source="import", region="DE", seen_at=NOV_1)
         session.commit()
     outcomes = []
     for batched in (False, True):
         with db.session() as session:
             if batched:
                 book = ContactBook(session, source="import")
-                book.prefetch((details, "DE") for details in CONTACTS)
-                found = [book.match(d, region="DE", seen_at=seen_at) for d in CONTACTS]
+                book.prefetch((details, "DE") for details, _ in CONTACTS)
+                found = [book.match(d, region="DE", seen_at=t).customer for d, t in CONTACTS]
             else:
                 found = [
-                    match_customer(session, d, source="import", region="DE", seen_at=seen_at)
-                    for d in CONTACTS
+                    match_customer(session, d, source="import", region="DE", seen_at=t)
+                    for d, t in CONTACTS
                 ]
             session.flush()
             outcomes.append(_people(session, found))
             session.rollback()
 
     assert outcomes[0] == outcomes[1]
-    # Dora, Ann, the phone-only Lee (the rule never merges two customers), Bob, Carl.
-    assert len(outcomes[0][0]) == 5
+    # Dora, Ann, the phone-only Lee (the rule never merges two customers), Bob, Carl, Eve.
+    assert len(outcomes[0][0]) == 6
+
+
+def test_a_contact_book_says_whether_a_match_created_changed_or_left_a_customer(
+    db: Database,
+) -> None:
+    with db.session() as session:
+        book = ContactBook(session, source="import")
+        book.prefetch((details, "DE") for details, _ in CONTACTS)
+        said = [book.match(d, region="DE", seen_at=t).outcome.value for d, t in CONTACTS[:7]]
+
+    assert said == [
+        "created",
+        "created",
+        "updated",  # Ann gains a phone number and a company; the phone's identity stays Lee's
+        "unchanged",
+        "created",
+        "unchanged",
+        "updated",  # Bob's first name
+    ]
 
 
 def _people(session: Session, found: list[Customer | None]) -> tuple[list[Any], ...]:
@@ -321,7 +343,8 @@ def _people(session: Session, found: list[Customer | None]) -> tuple[list[Any], 
     customers = session.scalars(select(Customer).order_by(Customer.id)).all()
     rank = {c.id: i for i, c in enumerate(customers)}
     people = [
-        (c.email, c.phone, c.first_name, c.last_name, c.company, c.accepts_marketing)
+        (c.email, c.phone, c.first_name, c.last_name, c.company)
+        + (c.accepts_marketing, c.consent_at, c.consent_source)
         for c in customers
     ]
     identities = sorted(
