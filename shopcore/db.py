@@ -75,7 +75,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at the start, waiting up to the busy timeout for it.
+    # A deferred transaction that reads and then writes fails at once ("database is
+    # locked") when another connection wrote in between; SQLite is the single-process
+    # embedded default, so serialising its transactions costs nothing that matters.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
