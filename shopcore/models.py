@@ -24,8 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shopcore.db import Base, UTCDateTime, utcnow
 from shopcore.enums import (
     CartStatus,
-    DeliveryStatus,
     Channel,
+    DeliveryStatus,
     IdentityKind,
     LineStatus,
     OrderStatus,
