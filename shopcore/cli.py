@@ -173,7 +173,10 @@ def _is_empty(database: db.Database) -> bool:
     type=click.Choice([c.value for c in Channel]),
     help="The channel of rows that name none.",
 )
-def import_command(kind: str, file: Path, channel: str | None) -> None:
+@click.option(
+    "--allocate", is_flag=True, help="Orders are new sales to allocate against stock, not history."
+)
+def import_command(kind: str, file: Path, channel: str | None, allocate: bool) -> None:
     """Import products, stock, customers or orders from a CSV file.
 
     Bad rows are reported by line and skipped, good rows are kept; importing the same file
@@ -191,6 +194,7 @@ def import_command(kind: str, file: Path, channel: str | None) -> None:
             channel=Channel(channel) if channel else None,
             region=settings.phone_region,
             progress=bar.update,
+            allocate=allocate,
         )
     for error in report.errors:
         click.echo(f"{file}:{error.line}: {error.message}", err=True)

@@ -96,6 +96,7 @@ def import_csv(
     region: str | None = "DE",
     progress: Callable[[int], None] | None = None,
     batch_size: int = 500,
+    allocate: bool = False,
 ) -> ImportReport:
     """Import ``path`` as ``kind``; returns the counts and every rejected row's line and reason.
 
@@ -103,6 +104,8 @@ def import_csv(
     ``region`` is the phone numbering plan for numbers written without a country code;
     ``progress(n)`` hears of every ``n`` more bytes read, adding up to the file's size.
     ``batch_size`` rows (orders, for orders) are committed together, at most MAX_BATCH.
+    ``allocate`` takes orders as new sales that hold stock (allocated as far as it goes, the
+    rest waiting) instead of as history.
     A file that cannot be read at all (no header, a required column missing) is one error
     on line 1 and nothing is imported.
     """
@@ -112,7 +115,9 @@ def import_csv(
     required, optional = _columns(kind, channel)
     try:
         with CsvFile(path, required=required, optional=optional, progress=progress) as csv_file:
-            importer = _importer(db, kind, path, csv_file, channel=channel, region=region)
+            importer = _importer(
+                db, kind, path, csv_file, channel=channel, region=region, allocate=allocate
+            )
             batch: list[Item[Any]] = []
             try:
                 for entry in importer.items(csv_file.rows()):
@@ -156,6 +161,7 @@ def _importer(
     *,
     channel: Channel | None,
     region: str | None,
+    allocate: bool,
 ) -> Importer[Any]:
     decimal_comma = csv_file.delimiter == ";"
     if kind is ImportKind.PRODUCTS:
@@ -169,7 +175,12 @@ def _importer(
         source = get_or_create_source(session, IMPORT_SOURCE, Platform.CSV)
         session.commit()
         return OrderImporter(
-            session, source=source, channel=channel, region=region, decimal_comma=decimal_comma
+            session,
+            source=source,
+            channel=channel,
+            region=region,
+            decimal_comma=decimal_comma,
+            allocate=allocate,
         )
 
 

@@ -26,8 +26,15 @@ from shopcore.csvrows import CsvRow, RowError
 from shopcore.enums import Channel, OrderStatus
 from shopcore.importers import Item, Rejected, RowRejected, decimal_point, load_warehouses
 from shopcore.models import Source
+from shopcore.ordering import IncomingOrder, Outcome, accept_order
 from shopcore.orders import OrderIsLive, OrderRecorder, RecordOutcome, UnknownWarehouse
 
+_OUTCOMES = {
+    Outcome.CREATED: RecordOutcome.CREATED,
+    Outcome.UPDATED: RecordOutcome.UPDATED,
+    Outcome.UNCHANGED: RecordOutcome.UNCHANGED,
+    Outcome.STALE: RecordOutcome.UNCHANGED,
+}
 # Rows of one order are held until the order ends; this bounds what one order may hold.
 MAX_ORDER_LINES = 10_000
 _LINE_FIELD = re.compile(r"lines\[(?P<index>[0-9]+)\](?:\.(?P<column>\w+))?")
@@ -58,8 +65,10 @@ class OrderImporter:
         channel: Channel | None,
         region: str | None,
         decimal_comma: bool,
+        allocate: bool = False,
     ) -> None:
         self._source = source
+        self._allocate = allocate
         self._channel = channel.value if channel else ""
         self._region = region
         self._decimal_comma = decimal_comma
@@ -91,16 +100,26 @@ class OrderImporter:
 
     def prepare(self, session: Session, items: Sequence[Item[_HistoryOrder]]) -> None:
         self._recorder = OrderRecorder(session, source=self._source, region=self._region)
-        self._recorder.prefetch(item.value.order for item in items)
+        if not self._allocate:
+            self._recorder.prefetch(item.value.order for item in items)
 
     def write(self, session: Session, item: Item[_HistoryOrder]) -> RecordOutcome:
         try:
+            if self._allocate:
+                return self._accept(session, item.value)
             return self._recorder.record(item.value.order, status=item.value.status).outcome
         except (OrderIsLive, UnknownWarehouse) as e:
             raise RowRejected(RowError(item.line, str(e))) from None
 
     def finish(self, session: Session) -> None:
-        self._recorder.finish()
+        if not self._allocate:
+            self._recorder.finish()
+
+    def _accept(self, session: Session, value: _HistoryOrder) -> RecordOutcome:
+        """A new order to allocate (``--allocate``): what the webhooks do with a store's sale."""
+        incoming = IncomingOrder(value.order, status=value.status or OrderStatus.PENDING)
+        accepted = accept_order(session, incoming, source=self._source, region=self._region)
+        return _OUTCOMES[accepted.outcome]
 
     def _channel_of(self, row: CsvRow) -> str:
         return row.get("channel") or self._channel

@@ -516,3 +516,30 @@ def poison_products(db: Database) -> Iterator[None]:
         )
         if db.dialect != "sqlite":
             connection.execute(text("DROP FUNCTION poison()"))
+
+
+def test_orders_imported_to_allocate_hold_stock_and_a_rerun_changes_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    add_catalogue(db, "TEA-1")
+    import_csv(db, ImportKind.STOCK, write(tmp_path, "sku,warehouse,on_hand\nTEA-1,MAIN,3\n"))
+    path = write(
+        tmp_path,
+        f"""
+{ORDER_HEADER}
+R-1,retail,2026-12-01T10:00:00Z,EUR,,0151 12345678,,,,TEA-1,2,4.50
+W-1,wholesale,2026-12-01T11:00:00Z,EUR,buyer@shop.example,,,,Lee GmbH,TEA-1,5,3.00
+""",
+    )
+    first = import_csv(db, ImportKind.ORDERS, path, allocate=True)
+    assert counts(first) == (2, 0, 0, 0)
+    before = snapshot(db)
+    again = import_csv(db, ImportKind.ORDERS, path, allocate=True)
+    assert counts(again) == (0, 0, 2, 0)
+    assert snapshot(db) == before
+    with db.session() as session:
+        rows = session.execute(select(Order.external_id, Order.status))
+        statuses = {external_id: status for external_id, status in rows}
+        assert statuses == {"R-1": OrderStatus.ALLOCATED, "W-1": OrderStatus.AWAITING_STOCK}
+        level = session.scalars(select(StockLevel)).one()
+        assert (level.on_hand, level.allocated) == (3, 3)
