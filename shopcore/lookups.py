@@ -4,7 +4,7 @@
 its statistics, and while an import fills an empty table those say the table is tiny: the
 planner then scans it and tests every row against every key, so each batch costs more than
 the one before. One ``LIMIT 1`` probe per key on a unique index is the same plan at any
-table size, so on PostgreSQL the keys go in as a VALUES list probed LATERALly. SQLite
+table size, so on PostgreSQL the keys go in as arrays, unnested and probed LATERALly. SQLite
 plans IN lists on an index without statistics.
 """
 
@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, column, select, true, values
+from sqlalchemy import Select, String, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -58,9 +59,13 @@ def _statement(
         statement = select(entity).where(*where, *lists)
         return statement.options(loading(entity)) if loading else statement
     names = [f"k{i}" for i in range(len(columns))]
-    wanted = values(*(column(name, String) for name in names), name="wanted").data(
-        [tuple(str(part) for part in key) for key in keys]
-    )
+    # One array per column, so the statement is the same for every batch: compiled and
+    # prepared once, where a VALUES list would be a new statement of thousands of parameters.
+    arrays = [
+        bindparam(name, [str(key[i]) for key in keys], type_=ARRAY(String))
+        for i, name in enumerate(names)
+    ]
+    wanted = func.unnest(*arrays).table_valued(*names).render_derived(name="wanted")
     probe = (
         select(entity)
         .where(*where, *(c == wanted.c[name] for c, name in zip(columns, names, strict=True)))
