@@ -22,6 +22,7 @@ from shopcore.deliveries import DeliveryNotFound, NotReplayable, Receipt, replay
 from shopcore.enums import WEBHOOK_PLATFORMS, Channel, Platform, Role
 from shopcore.imports import ImportKind, import_csv
 from shopcore.models import Customer, Source
+from shopcore.orders import SourceConflict
 from shopcore.queue import run_worker
 from shopcore.seed import SeedSummary, seed_store
 from shopcore.server import serve_with_gunicorn
@@ -187,15 +188,18 @@ def import_command(kind: str, file: Path, channel: str | None, allocate: bool) -
     with click.progressbar(
         length=file.stat().st_size, label=f"{kind} from {file.name}", file=sys.stderr
     ) as bar:
-        report = import_csv(
-            database,
-            ImportKind(kind),
-            file,
-            channel=Channel(channel) if channel else None,
-            region=settings.phone_region,
-            progress=bar.update,
-            allocate=allocate,
-        )
+        try:
+            report = import_csv(
+                database,
+                ImportKind(kind),
+                file,
+                channel=Channel(channel) if channel else None,
+                region=settings.phone_region,
+                progress=bar.update,
+                allocate=allocate,
+            )
+        except SourceConflict as e:
+            raise click.ClickException(str(e)) from e
     for error in report.errors:
         click.echo(f"{file}:{error.line}: {error.message}", err=True)
     click.echo(report.summary())
