@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from config.settings import load_settings
 from shopcore.models import Product
 from shopcore.queue import enqueue_after_commit
 
@@ -24,7 +25,8 @@ _GATHERED = "inventory.published_skus"
 def publish_after_commit(session: Session, product_ids: Iterable[int | None]) -> None:
     """Queue a publication of these products' availability for when ``session`` commits."""
     ids = sorted({p for p in product_ids if p is not None})
-    if not ids:
+    if not ids or not load_settings().stock_webhook_url:
+        # Nobody listens: queueing a job per order that then does nothing is pure cost.
         return
     skus = set(session.scalars(select(Product.sku).where(Product.id.in_(ids))))
     gathered: list[str] | None = session.info.get(_GATHERED)

@@ -235,13 +235,13 @@ def _guarded_change(
 ) -> None:
     """Change one level only if availability stays non-negative; else it changed under us."""
     new_available = (StockLevel.on_hand + on_hand) - (StockLevel.allocated + allocated)
-    result = session.execute(
+    # Core, not an ORM-enabled UPDATE: no objects to synchronise, and a third of the cost.
+    result = session.connection().execute(
         update(StockLevel)
         .where(StockLevel.id == level_id, new_available >= 0, StockLevel.allocated + allocated >= 0)
         .values(on_hand=StockLevel.on_hand + on_hand, allocated=StockLevel.allocated + allocated)
-        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise Conflict(f"stock level {level_id} changed while it was being allocated")
 
 
