@@ -44,12 +44,16 @@ class FieldError:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-class InvalidOrder(ValueError):
-    """The data is not a valid canonical order; ``errors`` lists every invalid field."""
+class InvalidFields(ValueError):
+    """Data with invalid fields; ``errors`` lists every one of them."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
+
+
+class InvalidOrder(InvalidFields):
+    """The data is not a valid canonical order; ``errors`` lists every invalid field."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-from shopcore.canonical import FieldError
+from shopcore.canonical import FieldError, InvalidFields
 from shopcore.customers import ContactDetails
 from shopcore.identity import normalize_email
 from shopcore.intake.payloads import CartItemSnapshot, CartSnapshot
@@ -42,12 +42,8 @@ class EventType(StrEnum):
 CART_EVENTS = (EventType.CART_UPDATED, EventType.CHECKOUT_STARTED)
 
 
-class InvalidEvent(ValueError):
+class InvalidEvent(InvalidFields):
     """The data is not a valid storefront event; ``errors`` lists every invalid field."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

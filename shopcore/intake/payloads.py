@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shopcore.canonical import FieldError
+from shopcore.canonical import FieldError, InvalidFields
 from shopcore.customers import ContactDetails
 from shopcore.enums import CartStatus
 from shopcore.identity import normalize_email
@@ -25,12 +25,8 @@ MAX_ID_DIGITS = 20
 MAX_EMAIL = 320
 
 
-class UnreadableBody(ValueError):
+class UnreadableBody(InvalidFields):
     """The body is not what its topic promises: not JSON, or without what it must carry."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
