@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -20,32 +18,8 @@ from shopcore.transactions import run_in_transaction
 from tests.integration.api_support import (
     T0,
     Shop,
-    bearer,
-    make_app,
-    make_token,
-    open_shop,
     order_body,
 )
-
-
-@pytest.fixture
-def app(db: Database) -> Iterator[Flask]:
-    yield make_app(db)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def auth(db: Database) -> dict[str, str]:
-    return bearer(make_token(db))
-
-
-@pytest.fixture
-def shop(db: Database) -> Shop:
-    return open_shop(db)
 
 
 def _at(days: int) -> str:

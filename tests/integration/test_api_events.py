@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -16,27 +14,7 @@ from shopcore.db import Database
 from shopcore.enums import CartStatus
 from shopcore.models import Cart, Customer
 from tests.factories import random_ref
-from tests.integration.api_support import Shop, bearer, make_app, make_token, open_shop
-
-
-@pytest.fixture
-def app(db: Database) -> Iterator[Flask]:
-    yield make_app(db)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def auth(db: Database) -> dict[str, str]:
-    return bearer(make_token(db))
-
-
-@pytest.fixture
-def shop(db: Database) -> Shop:
-    return open_shop(db)
+from tests.integration.api_support import Shop
 
 
 def _event(kind: str = "cart_updated", **fields: Any) -> dict[str, Any]:

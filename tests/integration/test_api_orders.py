@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,17 +14,7 @@ from inventory.models import StockLevel
 from shopcore.db import Database, utcnow
 from shopcore.models import ApiToken, IdempotencyKey, Order
 from tests.factories import random_ref
-from tests.integration.api_support import Shop, bearer, make_app, make_token, open_shop, order_body
-
-
-@pytest.fixture
-def app(db: Database) -> Iterator[Flask]:
-    yield make_app(db)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+from tests.integration.api_support import Shop, bearer, make_token, order_body
 
 
 @pytest.fixture
@@ -36,11 +25,6 @@ def token(db: Database) -> str:
 @pytest.fixture
 def auth(token: str) -> dict[str, str]:
     return bearer(token)
-
-
-@pytest.fixture
-def shop(db: Database) -> Shop:
-    return open_shop(db)
 
 
 def _orders(db: Database) -> int:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -19,27 +17,7 @@ from shopcore.models import Order
 from shopcore.ordering import IncomingOrder, accept_order
 from shopcore.orders import get_or_create_source
 from shopcore.transactions import run_in_transaction
-from tests.integration.api_support import Shop, bearer, make_app, make_token, open_shop, order_body
-
-
-@pytest.fixture
-def app(db: Database) -> Iterator[Flask]:
-    yield make_app(db)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def auth(db: Database) -> dict[str, str]:
-    return bearer(make_token(db))
-
-
-@pytest.fixture
-def shop(db: Database) -> Shop:
-    return open_shop(db)
+from tests.integration.api_support import Shop, order_body
 
 
 def _put(client: FlaskClient, auth: dict[str, str], path: str, body: Any) -> Any:
