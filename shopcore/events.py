@@ -83,7 +83,7 @@ def parse_event(data: Any) -> StorefrontEvent:
     cart_event = kind in CART_EVENTS
     event = StorefrontEvent(
         type=kind,
-        occurred_at=check("occurred_at", _timestamp, data.get("occurred_at")),
+        occurred_at=check("occurred_at", parse_timestamp, data.get("occurred_at")),
         cart_id=check("cart_id", lambda v: _cart_id(v, required=cart_event), data.get("cart_id")),
         currency=check("currency", _currency, data.get("currency")),
         items=_items(check, errors, data.get("items"), priced=kind != EventType.PRODUCT_VIEWED),
@@ -116,13 +116,6 @@ def _type(value: Any) -> EventType:
     except ValueError:
         names = ", ".join(t.value for t in EventType)
         raise ValueError(f"must be one of {names}, got {got(value)}") from None
-
-
-def _timestamp(value: Any) -> datetime:
-    try:
-        return parse_timestamp(value)
-    except OverflowError:
-        raise ValueError(f"is out of range, got {got(value)}") from None
 
 
 def _cart_id(value: Any, *, required: bool) -> str | None:

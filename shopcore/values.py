@@ -110,7 +110,11 @@ def parse_timestamp(value: Any) -> datetime:
         raise ValueError(f"must be an ISO-8601 time, got {got(value)}")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"must include a time zone (Z or +01:00), got {got(value)}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-01:00 is a valid text whose UTC time is past year 9999.
+        raise ValueError(f"is out of range, got {got(value)}") from None
 
 
 def parse_currency(value: Any) -> str:

@@ -167,9 +167,6 @@ def _parse(body: Any) -> CanonicalOrder:
         return parse_order(body)
     except InvalidOrder as e:
         _invalid(e.errors)
-    except OverflowError:
-        # A time at the edge of the calendar (year 1 or 9999) with an offset cannot be in UTC.
-        _invalid([FieldError("placed_at", "is out of range")])
 
 
 def _invalid(errors: list[FieldError]) -> NoReturn:

@@ -226,3 +226,9 @@ def test_money_is_read_exactly_to_the_cent(value: Any, amount: str) -> None:
 def test_money_that_would_need_rounding_or_is_not_money_is_refused(value: Any) -> None:
     with pytest.raises(ValueError):
         parse_money(value)
+
+
+def test_a_time_whose_utc_falls_past_year_9999_is_an_invalid_field_not_a_crash() -> None:
+    with pytest.raises(InvalidOrder) as raised:
+        parse_order({**valid(), "placed_at": "9999-12-31T23:59:59-01:00"})
+    assert [e.field for e in raised.value.errors] == ["placed_at"]
