@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass, fields
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,12 @@ class Settings:
     stock_webhook_url: str = ""
     # Signs those POSTs; its own secret, since it is shared with the receiving store.
     stock_webhook_secret: str = ""
+    # RFM scoring: ``quintile`` (relative to the other customers) or ``thresholds`` (the
+    # absolute cut points below, four each, for scores 2, 3, 4 and 5).
+    rfm_mode: str = "quintile"
+    rfm_recency_days: str = "30,90,180,365"
+    rfm_orders: str = "2,3,5,10"
+    rfm_spend: str = "50,150,400,1000"
 
     @property
     def instance_dir(self) -> Path:
@@ -76,12 +83,35 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
     return start, end
 
 
+RFM_MODES = ("quintile", "thresholds")
+
+
+def parse_cut_points(text: str, name: str) -> tuple[Decimal, ...]:
+    """Parse four ascending positive cut points such as ``30,90,180,365``."""
+    try:
+        cuts = tuple(Decimal(part.strip()) for part in text.split(","))
+    except InvalidOperation as e:
+        raise SettingsError(f"{name} must be numbers like 30,90,180,365, not {text!r}") from e
+    finite = all(cut.is_finite() for cut in cuts)
+    ascending = finite and all(a < b for a, b in zip(cuts, cuts[1:], strict=False))
+    if len(cuts) != 4 or not ascending or cuts[0] <= 0:
+        raise SettingsError(f"{name} needs four ascending positive numbers, not {text!r}")
+    return cuts
+
+
 def _validate(settings: Settings) -> Settings:
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise SettingsError(f"unknown time zone {settings.timezone!r}") from e
     parse_quiet_hours(settings.quiet_hours)
+    if settings.rfm_mode not in RFM_MODES:
+        raise SettingsError(
+            f"SHOPCORE_RFM_MODE must be quintile or thresholds, not {settings.rfm_mode!r}"
+        )
+    parse_cut_points(settings.rfm_recency_days, "SHOPCORE_RFM_RECENCY_DAYS")
+    parse_cut_points(settings.rfm_orders, "SHOPCORE_RFM_ORDERS")
+    parse_cut_points(settings.rfm_spend, "SHOPCORE_RFM_SPEND")
     if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
         raise SettingsError("SHOPCORE_SMTP_URL must look like smtp://host:port")
     if settings.stock_webhook_url:

@@ -16,6 +16,7 @@ from config.settings import Settings, SettingsError, load_settings
 from inventory.ledger import find_drift
 from inventory.models import StockLevel
 from inventory.warehouses import WarehouseExists, add_warehouse
+from retention.segments import export_rfm, recompute_rfm, thresholds_from
 from shopcore import create_app, db, migrate
 from shopcore.auth import UserExists, create_token, create_user
 from shopcore.deliveries import DeliveryNotFound, NotReplayable, Receipt, replay_delivery
@@ -287,6 +288,27 @@ def worker(burst: bool) -> None:
         )
     _database(settings).engine.dispose()
     run_worker(settings, burst=burst)
+
+
+@main.command()
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write email,r,f,m,segment for every customer to this CSV file.",
+)
+def rfm(export_path: Path | None) -> None:
+    """Recompute RFM scores and segments (SHOPCORE_RFM_MODE: quintile or thresholds)."""
+    settings = _settings()
+    with _database(settings).session() as session:
+        summary = recompute_rfm(
+            session, mode=settings.rfm_mode, thresholds=thresholds_from(settings)
+        )
+        click.echo(summary.describe())
+        if export_path is not None:
+            with export_path.open("w", newline="", encoding="utf-8") as out:
+                count = export_rfm(session, out)
+            click.echo(f"exported {count:,} customers to {export_path}")
 
 
 @main.group()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -70,6 +71,12 @@ class Customer(Base):
     total_spent: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # RFM scores 1-5 and the segment (a retention.rfm.Segment value), written by
+    # ``shopcore rfm``; None until the first pass, and no scores for prospects.
+    rfm_r: Mapped[int | None] = mapped_column(SmallInteger)
+    rfm_f: Mapped[int | None] = mapped_column(SmallInteger)
+    rfm_m: Mapped[int | None] = mapped_column(SmallInteger)
+    segment: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     identities: Mapped[list[CustomerIdentity]] = relationship(
@@ -100,6 +107,22 @@ class CustomerIdentity(Base):
 
 
 Index("ix_customer_identities_customer", CustomerIdentity.customer_id)
+
+
+class SegmentMove(Base):
+    """A customer left one RFM segment for another in a pass (None: first segmented)."""
+
+    __tablename__ = "segment_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    from_segment: Mapped[str | None] = mapped_column(String(32))
+    to_segment: Mapped[str] = mapped_column(String(32))
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+Index("ix_segment_moves_moved_at", SegmentMove.moved_at)
+Index("ix_segment_moves_customer", SegmentMove.customer_id, SegmentMove.moved_at)
 
 
 class Product(Base):
