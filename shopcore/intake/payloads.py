@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shopcore.canonical import FieldError, InvalidFields
+from shopcore.canonical import CanonicalOrder, FieldError, InvalidFields, InvalidOrder, parse_order
 from shopcore.customers import ContactDetails
 from shopcore.enums import CartStatus
 from shopcore.identity import normalize_email
@@ -193,6 +193,16 @@ class Problems:
 
     def add(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
+
+    def order(self, canonical: Mapping[str, Any]) -> CanonicalOrder:
+        """The canonical order, or InvalidOrder with its errors and these problems together."""
+        try:
+            order = parse_order(canonical)
+        except InvalidOrder as e:
+            raise InvalidOrder(e.errors + self.errors) from None
+        if self.errors:
+            raise InvalidOrder(self.errors)
+        return order
 
 
 def mapping(value: Any) -> Mapping[str, Any]:

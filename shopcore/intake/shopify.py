@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from shopcore.canonical import InvalidOrder, parse_order
 from shopcore.customers import ContactDetails
 from shopcore.enums import OrderStatus
 from shopcore.intake.payloads import (
@@ -73,14 +72,8 @@ def order_from_shopify(data: Mapping[str, Any]) -> IncomingOrder:
         "lines": _lines(data.get("line_items")),
         "shipping_address": _address(data.get("shipping_address")),
     }
-    try:
-        order = parse_order(canonical)
-    except InvalidOrder as e:
-        raise InvalidOrder(e.errors + problems.errors) from None
-    if problems.errors:
-        raise InvalidOrder(problems.errors)
     return IncomingOrder(
-        order=order,
+        order=problems.order(canonical),
         status=_status(data),
         is_test=data.get("test") is True,
         version=version,

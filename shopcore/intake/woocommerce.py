@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shopcore.canonical import InvalidOrder, parse_order
 from shopcore.enums import OrderStatus
 from shopcore.intake.payloads import (
     Ignored,
@@ -70,14 +69,8 @@ def order_from_woocommerce(data: Mapping[str, Any]) -> IncomingOrder:
         "lines": _lines(data.get("line_items")),
         "shipping_address": _address(mapping(data.get("shipping")), mapping(data.get("billing"))),
     }
-    try:
-        order = parse_order(canonical)
-    except InvalidOrder as e:
-        raise InvalidOrder(e.errors + problems.errors) from None
-    if problems.errors:
-        raise InvalidOrder(problems.errors)
     return IncomingOrder(
-        order=order,
+        order=problems.order(canonical),
         # Statuses that plugins add are still orders that happened: they wait to ship.
         status=STATUSES.get(str(data.get("status")), OrderStatus.PENDING),
         version=version,
