@@ -74,6 +74,12 @@ def customer_document(customer: Customer, channels: list[str]) -> dict[str, Any]
         "total_spent": money(customer.total_spent),
         "first_order_at": moment(customer.first_order_at),
         "last_order_at": moment(customer.last_order_at),
+        "rfm": {
+            "r": customer.rfm_r,
+            "f": customer.rfm_f,
+            "m": customer.rfm_m,
+            "segment": customer.segment,
+        },
         "channels": channels,
         "created_at": moment(customer.created_at),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from retention.rfm import Segment
 from shopcore.values import MAX_QUANTITY
 
 Schema = dict[str, Any]
@@ -32,6 +33,7 @@ INT: Schema = {"type": "integer"}
 COUNT: Schema = {"type": "integer", "minimum": 0}
 MONEY: Schema = {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["4.50"]}
 TIME: Schema = {"type": "string", "format": "date-time"}
+SCORE: Schema = {"type": "integer", "minimum": 1, "maximum": 5}
 CHANNEL: Schema = {"type": "string", "enum": ["online", "retail", "wholesale"]}
 ORDER_STATUS: Schema = {
     "type": "string",
@@ -196,6 +198,17 @@ CUSTOMER = obj(
         "total_spent": MONEY,
         "first_order_at": nullable(TIME),
         "last_order_at": nullable(TIME),
+        "rfm": {
+            **obj(
+                {
+                    "r": nullable(SCORE),
+                    "f": nullable(SCORE),
+                    "m": nullable(SCORE),
+                    "segment": nullable({"type": "string", "enum": [s.value for s in Segment]}),
+                }
+            ),
+            "description": "from the last `shopcore rfm`; scores are null for prospects",
+        },
         "channels": {"type": "array", "items": CHANNEL},
         "created_at": TIME,
         "orders": {"type": "array", "items": ref("Order"), "description": "newest first"},

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from retention.rfm import Segment, Thresholds, score_at_least, score_recency
@@ -224,3 +225,18 @@ def test_the_rfm_command_follows_the_threshold_setting(
 
     assert result.exit_code == 0, result.output
     assert scores(db, [customer]) == [(5, 3, 2)]
+
+
+def test_the_customer_view_shows_the_scores_and_segment(
+    db: Database, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    buyer, prospect = add_customers(db, (9, "900", 1), (0, "0", 0))
+    unscored = client.get(f"/api/v1/customers/{buyer}", headers=auth).get_json()
+    recompute(db)
+
+    scored = client.get(f"/api/v1/customers/{buyer}", headers=auth).get_json()
+    never = client.get(f"/api/v1/customers/{prospect}", headers=auth).get_json()
+
+    assert unscored["rfm"] == {"r": None, "f": None, "m": None, "segment": None}
+    assert scored["rfm"] == {"r": 1, "f": 1, "m": 1, "segment": "hibernating"}
+    assert never["rfm"] == {"r": None, "f": None, "m": None, "segment": "prospects"}
