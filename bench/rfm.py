@@ -10,7 +10,8 @@ million orders), then times:
   a move), a second pass on unchanged data (nothing written), and a pass after one customer
   in a hundred ordered again (the usual recompute: some customers move).
 
-The first two passes' scores are compared with pandas' row by row. Goal: the recompute
+The recompute runs before pandas, so the peak RSS after it is its own; the scores after the
+first two passes are compared with pandas' row by row. Goal: the recompute
 takes at most half of pandas, in flat memory (the peak RSS of this process is printed after
 each step). With --reuse-url the "first" pass is only a first pass on a fresh seed.
 
@@ -118,8 +119,8 @@ def _measure(url: str) -> None:
     with database.session() as session:
         customers = session.scalar(select(Customer.id).order_by(Customer.id.desc()).limit(1))
         orders = session.scalar(text("SELECT count(*) FROM orders"))
-    print(f"\n{customers or 0:,} customers, {orders:,} orders, PostgreSQL\n")
-    pandas_seconds, frame = _timed("pandas: pull orders, aggregate, score", lambda: pandas_rfm(url))
+    print(f"\n{customers or 0:,} customers, {orders:,} orders, PostgreSQL")
+    print(f"peak RSS before measuring: {_peak_mb():.0f} MB\n")
 
     def recompute() -> Any:
         with database.session() as session:
@@ -129,6 +130,7 @@ def _measure(url: str) -> None:
     again_seconds, again = _timed("recompute_rfm, unchanged data", recompute)
     print(f"  first: {first.describe()}\n  again: {again.describe()}")
     ours = _database_scores(database)
+    pandas_seconds, frame = _timed("pandas: pull orders, aggregate, score", lambda: pandas_rfm(url))
     # A week of trade: one customer in a hundred orders again (as intake would record it).
     with database.session() as session:
         session.execute(

@@ -37,6 +37,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
     update,
 )
@@ -50,6 +51,7 @@ from shopcore.models import Customer, SegmentMove
 customers: Table = Customer.__table__  # type: ignore[assignment]
 moves: Table = SegmentMove.__table__  # type: ignore[assignment]
 EXPORT_HEADER = ("email", "r", "f", "m", "segment")
+SORT_MEMORY = "128MB"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def recompute_rfm(
         s.c.old_segment.is_distinct_from(s.c.segment)
     )
     if session.get_bind().dialect.name == "postgresql":
+        # The three window sorts spill to disk at the default 4 MB; this transaction only.
+        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
         # One statement: the update hands its changed rows (with the old segment, read from
         # the pre-update snapshot in ``s``) to the insert of the moves.
         written = write.returning(s.c.id, s.c.old_segment, s.c.segment).cte("written")
