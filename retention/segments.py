@@ -145,6 +145,22 @@ def recompute_rfm(
     return _summary(session, changed=changed_count, moves=moved)
 
 
+def find_moves(
+    session: Session,
+    *,
+    since: datetime,
+    from_segment: Segment | None = None,
+    to_segment: Segment | None = None,
+) -> list[SegmentMove]:
+    """Segment moves at or after ``since``, oldest first ("from Loyal to At risk this week")."""
+    query = select(SegmentMove).where(SegmentMove.moved_at >= since)
+    if from_segment is not None:
+        query = query.where(SegmentMove.from_segment == from_segment.value)
+    if to_segment is not None:
+        query = query.where(SegmentMove.to_segment == to_segment.value)
+    return list(session.scalars(query.order_by(SegmentMove.moved_at, SegmentMove.id)))
+
+
 def export_rfm(session: Session, out: IO[str]) -> int:
     """Write ``email,r,f,m,segment`` for every customer, streamed; return the row count."""
     writer = csv.writer(out)

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from retention.rfm import Segment, Thresholds, score_at_least, score_recency
-from retention.segments import RfmSummary, recompute_rfm
+from retention.segments import RfmSummary, find_moves, recompute_rfm
 from shopcore.cli import main
 from shopcore.db import Database
 from shopcore.enums import OrderStatus, Platform
@@ -166,6 +166,33 @@ def test_segment_moves_are_kept_with_the_segment_left_behind(db: Database) -> No
         (None, Segment.CHAMPIONS, NOW),
         (Segment.CHAMPIONS, Segment.CANT_LOSE_THEM, later),
     ]
+
+
+def test_moves_can_be_found_by_the_segments_left_and_entered(db: Database) -> None:
+    mover, *_ = add_customers(db, (5, "500", 2), *((1, "10", 200) for _ in range(4)))
+    recompute(db)
+    with db.session() as session:
+        session.execute(
+            update(Customer)
+            .where(Customer.id == mover)
+            .values(last_order_at=NOW - timedelta(days=900))
+        )
+        session.commit()
+    later = NOW + timedelta(days=7)
+    with db.session() as session:
+        recompute_rfm(session, now=later)
+
+        this_week = find_moves(
+            session,
+            since=later - timedelta(days=7),
+            from_segment=Segment.CHAMPIONS,
+            to_segment=Segment.CANT_LOSE_THEM,
+        )
+        lately = find_moves(session, since=later)
+
+    assert [m.customer_id for m in this_week] == [mover]
+    assert mover in {m.customer_id for m in lately}
+    assert {m.moved_at for m in lately} == {later}
 
 
 def test_threshold_mode_scores_by_absolute_cut_points(db: Database) -> None:
