@@ -108,11 +108,13 @@ def recompute_rfm(
         .where(customers.c.id == s.c.id, changed)
         .values(rfm_r=s.c.r, rfm_f=s.c.f, rfm_m=s.c.m, segment=s.c.segment)
     )
-    moved_at = literal(now, UTCDateTime)
     columns = ["customer_id", "from_segment", "to_segment", "moved_at"]
-    moved_rows = select(s.c.id, s.c.old_segment, s.c.segment, moved_at).where(
-        s.c.old_segment.is_distinct_from(s.c.segment)
-    )
+
+    def moved(rows: Any) -> Select[Any]:
+        return select(
+            rows.c.id, rows.c.old_segment, rows.c.segment, literal(now, UTCDateTime)
+        ).where(rows.c.old_segment.is_distinct_from(rows.c.segment))
+
     if session.get_bind().dialect.name == "postgresql":
         # The three window sorts spill to disk at the default 4 MB; this transaction only.
         session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
@@ -120,17 +122,9 @@ def recompute_rfm(
         # the pre-update snapshot in ``s``) to the insert of the moves.
         written = write.returning(s.c.id, s.c.old_segment, s.c.segment).cte("written")
         recorded = (
-            insert(moves)
-            .from_select(
-                columns,
-                select(written.c.id, written.c.old_segment, written.c.segment, moved_at).where(
-                    written.c.old_segment.is_distinct_from(written.c.segment)
-                ),
-            )
-            .returning(moves.c.id)
-            .cte("recorded")
+            insert(moves).from_select(columns, moved(written)).returning(moves.c.id).cte("recorded")
         )
-        changed_count, moved = session.execute(
+        changed_count, moved_count = session.execute(
             select(
                 select(func.count()).select_from(written).scalar_subquery(),
                 select(func.count()).select_from(recorded).scalar_subquery(),
@@ -139,10 +133,10 @@ def recompute_rfm(
     else:
         # SQLite has no data-modifying CTEs: the moves first, then the update, same snapshot.
         connection = session.connection()
-        moved = connection.execute(insert(moves).from_select(columns, moved_rows)).rowcount
+        moved_count = connection.execute(insert(moves).from_select(columns, moved(s))).rowcount
         changed_count = connection.execute(write).rowcount
     session.commit()
-    return _summary(session, changed=changed_count, moves=moved)
+    return _summary(session, changed=changed_count, moves=moved_count)
 
 
 def find_moves(
