@@ -92,6 +92,8 @@ def pandas_rfm(url: str) -> Any:
     per = orders.groupby("customer_id").agg(
         orders=("placed_at", "size"), spend=("total", "sum"), last=("placed_at", "max")
     )
+    # Sums of float cents differ in the last bits; rounded back, equal spends tie as in SQL.
+    per["spend"] = per["spend"].round(2)
     per = per.reset_index()
     n = len(per)
     per = per.sort_values(["last", "customer_id"], kind="stable")
