@@ -86,8 +86,8 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
 RFM_MODES = ("quintile", "thresholds")
 
 
-def parse_cut_points(text: str, name: str) -> tuple[Decimal, ...]:
-    """Parse four ascending positive cut points such as ``30,90,180,365``."""
+def parse_cut_points(text: str, name: str, *, whole: bool = False) -> tuple[Decimal, ...]:
+    """Parse four ascending positive cut points like ``30,90,180,365``; ``whole``: no fractions."""
     try:
         cuts = tuple(Decimal(part.strip()) for part in text.split(","))
     except InvalidOperation as e:
@@ -96,6 +96,8 @@ def parse_cut_points(text: str, name: str) -> tuple[Decimal, ...]:
     ascending = finite and all(a < b for a, b in zip(cuts, cuts[1:], strict=False))
     if len(cuts) != 4 or not ascending or cuts[0] <= 0:
         raise SettingsError(f"{name} needs four ascending positive numbers, not {text!r}")
+    if whole and any(cut != cut.to_integral_value() for cut in cuts):
+        raise SettingsError(f"{name} needs whole numbers, not {text!r}")
     return cuts
 
 
@@ -109,8 +111,8 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError(
             f"SHOPCORE_RFM_MODE must be quintile or thresholds, not {settings.rfm_mode!r}"
         )
-    parse_cut_points(settings.rfm_recency_days, "SHOPCORE_RFM_RECENCY_DAYS")
-    parse_cut_points(settings.rfm_orders, "SHOPCORE_RFM_ORDERS")
+    parse_cut_points(settings.rfm_recency_days, "SHOPCORE_RFM_RECENCY_DAYS", whole=True)
+    parse_cut_points(settings.rfm_orders, "SHOPCORE_RFM_ORDERS", whole=True)
     parse_cut_points(settings.rfm_spend, "SHOPCORE_RFM_SPEND")
     if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
         raise SettingsError("SHOPCORE_SMTP_URL must look like smtp://host:port")

@@ -71,8 +71,8 @@ class RfmSummary:
 
 def thresholds_from(settings: Settings) -> Thresholds:
     """The threshold-mode cut points configured in ``SHOPCORE_RFM_*``."""
-    days = parse_cut_points(settings.rfm_recency_days, "SHOPCORE_RFM_RECENCY_DAYS")
-    orders = parse_cut_points(settings.rfm_orders, "SHOPCORE_RFM_ORDERS")
+    days = parse_cut_points(settings.rfm_recency_days, "SHOPCORE_RFM_RECENCY_DAYS", whole=True)
+    orders = parse_cut_points(settings.rfm_orders, "SHOPCORE_RFM_ORDERS", whole=True)
     spend = parse_cut_points(settings.rfm_spend, "SHOPCORE_RFM_SPEND")
     return Thresholds(
         recency_days=tuple(int(d) for d in days),

@@ -230,7 +230,8 @@ def test_the_rfm_command_recomputes_and_exports_email_and_scores(
     result = CliRunner().invoke(main, ["rfm", "--export", str(out)], catch_exceptions=False)
 
     assert result.exit_code == 0, result.output
-    assert "1 customers" in result.output or "scored 1" in result.output
+    assert "scored 1 customers, 1 prospects" in result.output
+    assert "exported 2 customers" in result.output
     with out.open(newline="") as f:
         rows = list(csv.reader(f))
     assert rows == [

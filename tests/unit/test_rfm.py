@@ -108,6 +108,7 @@ def test_the_rfm_mode_and_cut_points_come_from_the_environment() -> None:
         {"SHOPCORE_RFM_SPEND": "50,abc,400,1000"},
         {"SHOPCORE_RFM_SPEND": "50,NaN,400,1000"},
         {"SHOPCORE_RFM_ORDERS": "10,5,3,2"},
+        {"SHOPCORE_RFM_ORDERS": "1.5,3,5,10"},
     ],
 )
 def test_unusable_rfm_settings_are_refused_with_their_name(environ: dict[str, str]) -> None:
