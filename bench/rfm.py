@@ -20,7 +20,7 @@ each step). With --reuse-url the "first" pass is only a first pass on a fresh se
     .venv/bin/python bench/rfm.py --reuse-url postgresql://.../seeded  # measure, no seeding
 
 It creates a scratch database on the server of --database-url and drops it afterwards.
-pandas is not a dependency of Shopcore: `pip install pandas` to run this.
+pandas is not a dependency of Shopcore: `pip install -e '.[bench]'` to run this.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def _pandas() -> Any:
     try:
         import pandas
     except ImportError:
-        raise SystemExit("bench/rfm.py compares against pandas: pip install pandas") from None
+        message = "bench/rfm.py compares against pandas: pip install -e '.[bench]'"
+        raise SystemExit(message) from None
     return pandas
 
 
