@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -33,8 +34,9 @@ def is_migrated(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
 
 
+@cache
 def head_revision() -> str:
-    """The newest migration this code knows."""
+    """The newest migration this code knows (read once: the scripts do not change at run time)."""
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head

@@ -27,9 +27,11 @@ from shopcore.ordering import (
     allocations_of,
     cancel_order,
     place_order,
+    receive_stock,
     restock,
     set_stock,
     ship_order,
+    transfer_stock,
 )
 from shopcore.transactions import run_in_transaction
 from tests.factories import add_product, add_warehouses, random_ref
@@ -259,3 +261,21 @@ def _load(session: Session, order_id: int) -> Order:
     found = session.get(Order, order_id)
     assert found is not None
     return found
+
+
+def test_a_receipt_and_a_transfer_serve_waiting_orders_first_come_first_served(
+    db: Database, shop: dict
+) -> None:
+    first, _ = accept(db, shop["store"], order([("MUG", 2)]))
+    second, _ = accept(
+        db, shop["store"], order([("MUG", 1)], placed_at=(T0 + timedelta(hours=1)).isoformat())
+    )
+    assert status(db, first)[0] == OrderStatus.AWAITING_STOCK
+    run_in_transaction(db, lambda s: receive_stock(s, "MUG", "FC-S", 1))
+    assert status(db, first)[0] == OrderStatus.ALLOCATED
+    assert status(db, second)[0] == OrderStatus.AWAITING_STOCK
+    run_in_transaction(db, lambda s: transfer_stock(s, "MUG", "STORE", "FC-N", 1))
+    assert status(db, second)[0] == OrderStatus.ALLOCATED
+    assert available(db, shop["mug"]) == {"FC-N": 0, "FC-S": 0, "STORE": 3}
+    with db.session() as session:
+        assert find_drift(session) == []
