@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 from inventory.levels import stock_of
 from shopcore.api.base import blueprint, db_session, fail, read_json, run
 from shopcore.api.documents import stock_document
-from shopcore.ordering import set_stock
+from shopcore.stock_arrivals import set_stock
 from shopcore.values import MAX_QUANTITY
 
 

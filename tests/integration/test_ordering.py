@@ -27,12 +27,10 @@ from shopcore.ordering import (
     allocations_of,
     cancel_order,
     place_order,
-    receive_stock,
     restock,
-    set_stock,
     ship_order,
-    transfer_stock,
 )
+from shopcore.stock_arrivals import receive_stock, set_stock, transfer_stock
 from shopcore.transactions import run_in_transaction
 from tests.factories import add_product, add_warehouses, random_ref
 

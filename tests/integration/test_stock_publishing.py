@@ -22,7 +22,7 @@ from config.settings import SettingsError, load_settings
 from inventory.jobs import RETRY_DELAYS, DeliveryFailed, publish_availability
 from shopcore import queue
 from shopcore.db import Database
-from shopcore.ordering import set_stock
+from shopcore.stock_arrivals import set_stock
 from shopcore.transactions import run_in_transaction
 from tests.integration.api_support import Shop, bearer, make_app, make_token, open_shop, order_body
 
