@@ -45,6 +45,21 @@ class Settings:
     rfm_recency_days: str = "30,90,180,365"
     rfm_orders: str = "2,3,5,10"
     rfm_spend: str = "50,150,400,1000"
+    # Retention emails: who they come from, the shop they speak for, and how often.
+    mail_from: str = "shop@example.com"
+    shop_name: str = "Shopcore demo shop"
+    shop_url: str = "https://shop.example.com"
+    # At most this many marketing emails per customer in this many days, across triggers.
+    frequency_cap: int = 3
+    frequency_days: int = 7
+    # An order within this many days of a human click is attributed to the message.
+    attribution_days: int = 5
+    # How often ``shopcore worker`` runs a scheduler pass, and how long a claimed step may
+    # wait for its send job before a pass hands it out again (the job may have been lost).
+    tick_seconds: int = 30
+    claim_timeout_seconds: int = 600
+    # Steps a send job handles over one SMTP connection.
+    send_batch: int = 200
 
     @property
     def instance_dir(self) -> Path:
@@ -116,6 +131,11 @@ def _validate(settings: Settings) -> Settings:
     parse_cut_points(settings.rfm_spend, "SHOPCORE_RFM_SPEND")
     if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
         raise SettingsError("SHOPCORE_SMTP_URL must look like smtp://host:port")
+    for name in _INTEGERS:
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
+    if settings.tick_seconds < 1 or settings.send_batch < 1:
+        raise SettingsError("SHOPCORE_TICK_SECONDS and SHOPCORE_SEND_BATCH must be at least 1")
     if settings.stock_webhook_url:
         if not settings.stock_webhook_url.startswith(("http://", "https://")):
             raise SettingsError("SHOPCORE_STOCK_WEBHOOK_URL must be an http:// or https:// URL")
@@ -147,4 +167,13 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     if unknown:
         raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
     values.update({k: v for k, v in overrides.items() if v is not None})
+    for name in _INTEGERS:
+        if isinstance(values.get(name), str):
+            try:
+                values[name] = int(values[name])
+            except ValueError as e:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be a whole number") from e
     return _validate(Settings(**values))
+
+
+_INTEGERS = tuple(f.name for f in fields(Settings) if f.type in (int, "int"))

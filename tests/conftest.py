@@ -18,6 +18,7 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import retention.models  # noqa: F401  (registers the retention tables for TRUNCATE)
 from config.settings import load_settings
 from shopcore import db as shopcore_db
 from shopcore import queue as shopcore_queue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import inventory.models  # noqa: F401  (registers the inventory tables)
+import retention.models  # noqa: F401  (registers the retention tables)
 import shopcore.models  # noqa: F401  (registers the order-side tables)
 from shopcore.db import Base, make_engine
 
