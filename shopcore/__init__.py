@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["shopcore.db"] = db.configure(settings)
     app.extensions["shopcore.queue"] = queue.configure(settings)
 
+    from retention import web as retention_web
     from shopcore import admin, api, health, webhooks
 
     app.register_blueprint(health.blueprint)
@@ -38,4 +39,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin.root)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(webhooks.blueprint)
+    app.register_blueprint(retention_web.blueprint)
     return app
