@@ -25,9 +25,10 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes, pass_eval_context
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.filters import do_join, do_replace
 from jinja2.runtime import Context, Macro
@@ -69,6 +70,13 @@ def parse_template(source: str) -> nodes.Template:
     return ast
 
 
+@lru_cache(maxsize=256)
+def _template(source: str, *, html: bool) -> Template:
+    """Parse, guard and compile once per template text: messages reuse the compiled code."""
+    env = _html_env if html else _text_env
+    return env.from_string(_guard_tree(parse_template(source)))
+
+
 @contextmanager
 def work_budget() -> Iterator[None]:
     """One budget of steps shared by everything rendered inside the block (one message)."""
@@ -81,8 +89,7 @@ def work_budget() -> Iterator[None]:
 
 def render_source(source: str, context: Mapping[str, Any], *, html: bool) -> str:
     """Render ``source`` in the sandbox, autoescaped when ``html``, within the limits."""
-    env = _html_env if html else _text_env
-    template = env.from_string(_guard_tree(parse_template(source)))
+    template = _template(source, html=html)
     size, chunks = 0, []
     try:
         for chunk in template.generate(dict(context)):
