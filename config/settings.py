@@ -49,6 +49,8 @@ class Settings:
     mail_from: str = "shop@example.com"
     shop_name: str = "Shopcore demo shop"
     shop_url: str = "https://shop.example.com"
+    # The currency product prices are kept in.
+    currency: str = "EUR"
     # At most this many marketing emails per customer in this many days, across triggers.
     frequency_cap: int = 3
     frequency_days: int = 7

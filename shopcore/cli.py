@@ -12,13 +12,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from config.settings import Settings, SettingsError, load_settings
 from inventory.ledger import find_drift
 from inventory.models import StockLevel
 from inventory.warehouses import WarehouseExists, add_warehouse
+from retention.commands import triggers
+from retention.defaults import install_defaults
+from retention.scheduler import tick
 from retention.segments import export_rfm, recompute_rfm, thresholds_from
+from retention.ticker import start_ticker
 from shopcore import create_app, db, migrate
 from shopcore.auth import UserExists, create_token, create_user
+from shopcore.command_support import database_or_fail as _database
+from shopcore.command_support import settings_or_fail as _settings
 from shopcore.deliveries import DeliveryNotFound, NotReplayable, Receipt, replay_delivery
 from shopcore.enums import WEBHOOK_PLATFORMS, Channel, Platform, Role
 from shopcore.imports import ImportKind, import_csv
@@ -30,21 +35,6 @@ from shopcore.server import serve_with_gunicorn
 
 DEMO_USER = "demo@shopcore.local"
 DEMO_PASSWORD = "shopcore-demo"
-
-
-def _settings(**overrides: str) -> Settings:
-    try:
-        return load_settings(None, **overrides)
-    except SettingsError as e:
-        raise click.ClickException(str(e)) from e
-
-
-def _database(settings: Settings | None = None) -> db.Database:
-    """The configured database, refusing politely when it has not been migrated."""
-    database = db.configure(settings or _settings())
-    if not migrate.is_migrated(database.engine):
-        raise click.ClickException("the database has no schema yet: run `shopcore db upgrade`")
-    return database
 
 
 @contextmanager
@@ -259,6 +249,9 @@ def demo(host: str, port: int, customers: int) -> None:
             session.commit()
         except UserExists:
             session.rollback()
+        install_defaults(session)
+        session.commit()
+    start_ticker(database, settings)
     app = create_app(settings)
     url = f"http://{host}:{port}/admin/"
     click.echo(f"Shopcore demo on {url}  (database: {database.engine.url.render_as_string()})")
@@ -280,13 +273,18 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Work off what is queued, then exit.")
 def worker(burst: bool) -> None:
-    """Run an RQ worker (with its scheduler) on Shopcore's queues."""
+    """Run an RQ worker on Shopcore's queues, with the trigger scheduler every few seconds."""
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException(
             "shopcore worker needs SHOPCORE_REDIS_URL; without it jobs run in the web process"
         )
-    _database(settings).engine.dispose()
+    database = _database(settings)
+    if burst:
+        # Enroll and queue what is due now, so that the burst works it off before exiting.
+        tick(database, settings)
+    else:
+        start_ticker(database, settings)
     run_worker(settings, burst=burst)
 
 
@@ -357,6 +355,8 @@ def _describe_receipt(receipt: Receipt) -> str:
     text += f": {', '.join(done)}" if done else ""
     return f"{text} ({receipt.note})" if receipt.note else text
 
+
+main.add_command(triggers)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,6 +133,16 @@ def configure(settings: Settings | None = None, *, url: str | None = None) -> Da
 def get_database() -> Database:
     """The configured database, configured from the environment on first use (workers)."""
     return _database or configure()
+
+
+def _forget_parent_connections() -> None:
+    # A forked RQ work horse must not share the parent's pooled sockets (the scheduler pass
+    # may be using one at that moment): it opens its own, leaving the parent's untouched.
+    if _database is not None:
+        _database.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 @contextmanager
