@@ -57,10 +57,11 @@ def tracked_html(html: str, *, token: str, base_url: str, secret: str) -> str:
     """Route the email's web links through signed click links and add a 1x1 open pixel.
 
     Links other than absolute http(s) ones (mailto:, tel:, anchors) stay as written, and so
-    do Shopcore's own unsubscribe and tracking links: a mail client's one-click unsubscribe
-    must reach ``/u/`` directly, and a tracked link is never wrapped twice.
+    do Shopcore's own unsubscribe, tracking and survey links: a mail client's one-click
+    unsubscribe must reach ``/u/`` directly, a survey answer is recorded by its own page, and a
+    tracked link is never wrapped twice.
     """
-    own = (f"{_root(base_url)}/u/", f"{_root(base_url)}/t/")
+    own = tuple(f"{_root(base_url)}{path}" for path in ("/u/", "/t/", "/nps/"))
 
     def rewrite(match: re.Match[str]) -> str:
         prefix, quoted = match.group(1), match.group(2)

@@ -13,7 +13,6 @@ a duplicate that SMTP leaves open.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from retention.delivery import (
     DeliveryUnavailable,
     OutgoingEmail,
     RecipientRefused,
+    UnsendableEmail,
     compose,
     open_sender,
 )
@@ -43,6 +43,7 @@ from retention.models import (
 )
 from retention.template_store import compiled, latest_versions
 from retention.timing import cap_frees_at, quiet_until
+from retention.tokens import new_token
 from retention.tracking import tracked_html
 from retention.vocabulary import EnrollmentStatus, MessageStatus, StepStatus
 from shopcore.db import Database, utcnow
@@ -149,7 +150,7 @@ def _prepare(
                 kind=trigger.kind,
                 to_email=customer.email or "",
                 subject="",
-                token=secrets.token_urlsafe(16),
+                token=new_token(),
                 status=MessageStatus.SENDING,
                 created_at=now,
             )
@@ -277,7 +278,7 @@ def _deliver(
                 for item in outgoing:
                     try:
                         sender.send(compose(item.email, settings))
-                    except RecipientRefused as e:
+                    except (RecipientRefused, UnsendableEmail) as e:
                         _finish(session, item, MessageStatus.FAILED, now=now, error=str(e))
                         report.failed += 1
                         continue
