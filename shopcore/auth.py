@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,9 @@ from shopcore.identity import normalize_email
 from shopcore.models import AdminUser, ApiToken
 
 TOKEN_PREFIX = "shc_"
+# scrypt with N=2**15, r=8, p=1, in werkzeug's notation. A stored hash made another way (an
+# older werkzeug's pbkdf2, or weaker scrypt settings) is replaced at the next sign-in.
+PASSWORD_METHOD = "scrypt:32768:8:1"
 
 
 class UserExists(ValueError):
@@ -30,17 +34,38 @@ def create_user(session: Session, email: str, *, role: Role, password: str) -> A
         raise ValueError("passwords need at least 8 characters")
     if session.scalar(select(AdminUser).where(AdminUser.email == address)):
         raise UserExists(address)
-    user = AdminUser(email=address, role=role, password_hash=generate_password_hash(password))
+    user = AdminUser(email=address, role=role, password_hash=hash_password(password))
     session.add(user)
     return user
 
 
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made otherwise than by ``PASSWORD_METHOD`` (an older scheme)."""
+    return not password_hash.startswith(PASSWORD_METHOD + "$")
+
+
 def authenticate_user(session: Session, email: str, password: str) -> AdminUser | None:
+    """The user with this email and password, its hash upgraded if weak; the caller commits."""
     user = session.scalar(select(AdminUser).where(AdminUser.email == normalize_email(email)))
-    if user is None or not check_password_hash(user.password_hash, password):
+    if user is None:
+        # Spend the same time as for a known email, so timing does not reveal which exist.
+        check_password_hash(_unknown_user_hash(), password)
         return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def hash_token(token: str) -> str:
