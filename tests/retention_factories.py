@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from retention.models import (
     EmailTemplate,
     Enrollment,
+    EnrollmentStep,
     Message,
     TemplateVersion,
     Trigger,
@@ -18,6 +19,7 @@ from retention.vocabulary import (
     EnrollmentStatus,
     Entry,
     MessageStatus,
+    StepStatus,
     TriggerKind,
 )
 from shopcore.db import utcnow
@@ -114,3 +116,36 @@ def add_message(
     session.add(message)
     session.flush()
     return message
+
+
+def add_due_steps(session: Session, trigger: Trigger, count: int, *, due_at: datetime) -> list[str]:
+    """``count`` customers who consented, each enrolled in ``trigger`` with its steps due at
+    ``due_at``; returns their addresses."""
+    customers = [
+        Customer(
+            email=random_email(),
+            first_name="Ann",
+            accepts_marketing=True,
+            consent_at=due_at - timedelta(days=30),
+            consent_source="test",
+        )
+        for _ in range(count)
+    ]
+    session.add_all(customers)
+    session.flush()
+    for customer in customers:
+        session.add(
+            Enrollment(
+                trigger_id=trigger.id,
+                customer_id=customer.id,
+                subject=random_ref("order:"),
+                entered_at=due_at,
+                status=EnrollmentStatus.ACTIVE,
+                steps=[
+                    EnrollmentStep(position=step.position, due_at=due_at, status=StepStatus.PENDING)
+                    for step in trigger.steps
+                ],
+            )
+        )
+    session.flush()
+    return [c.email for c in customers if c.email]
