@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from shopcore.admin.base import blueprint, db_session, root
@@ -20,7 +21,7 @@ def index() -> Response:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> tuple[str, int] | Response:
+def login() -> ResponseReturnValue:
     """Sign in with a user made by ``shopcore users create``."""
     if request.method == "GET":
         return render_template("login.html", error=None, email=""), 200
@@ -33,7 +34,7 @@ def login() -> tuple[str, int] | Response:
         minutes = -(-wait // 60)
         error = f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes > 1)}."
         page = render_template("login.html", error=error, email=email)
-        return Response(page, 429, {"Retry-After": str(wait)})
+        return page, 429, {"Retry-After": str(wait)}
     db = db_session()
     user = authenticate_user(db, email, password)
     if user is None:

@@ -96,7 +96,7 @@ def test_ten_failures_for_one_email_lock_it_even_with_the_right_password(
     fail_sign_ins(guesser, email, LIMIT)
     owner = client_from(app, "127.0.0.3")
     refused = sign_in(owner, email)
-    assert refused.status_code == 429
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
     assert "Too many failed attempts" in text(refused)
     assert 0 < int(refused.headers["Retry-After"]) <= WINDOW_SECONDS
     other = add_user(db, Role.MANAGER)
