@@ -179,11 +179,15 @@ class Order(Base):
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # "Bought together" samples the latest orders of a product straight from this index.
+        Index("ix_order_lines_product_order", "product_id", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     sku: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money)
@@ -266,6 +270,7 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "delivery_key"),
         Index("ix_webhook_deliveries_status", "status", "received_at"),
+        Index("ix_webhook_deliveries_order", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
