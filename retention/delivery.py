@@ -8,7 +8,9 @@ A send job builds an ``OutgoingEmail`` (its HTML already through ``tracked_html`
             sender.send(compose(email, settings))
 
 ``SmtpSender`` talks to the relay in ``SHOPCORE_SMTP_URL``; without one, ``OutboxSender``
-keeps each message in the outbox table for the admin to show (the embedded default).
+keeps each message in the outbox table for the admin to show (the embedded default). A test
+send from the template editor carries ``TEST_HEADER`` and has no message row: the outbox keeps
+it without one.
 """
 
 from __future__ import annotations
@@ -44,12 +46,15 @@ __all__ = [
     "RecipientRefused",
     "Sender",
     "SmtpSender",
+    "TEST_HEADER",
     "UnsendableEmail",
     "compose",
     "message_token",
     "open_sender",
 ]
 
+# Marks a test send (the template editor's "send a test to me"): no message row behind it.
+TEST_HEADER = "X-Shopcore-Test"
 # Everything str.splitlines() breaks on (the email package's own test), and NUL.
 _LINE_BREAK = re.compile(r"[\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
@@ -167,6 +172,10 @@ class OutboxSender:
     def send(self, msg: EmailMessage) -> None:
         token = message_token(msg)
         message_id = self.session.scalar(select(Message.id).where(Message.token == token))
+        if message_id is None and msg.get(TEST_HEADER):
+            self.session.add(OutboxEmail(message_id=None, raw=msg.as_string()))
+            self.session.flush()
+            return
         if message_id is None:
             raise UnsendableEmail(f"no message has the token {token!r}")
         raw = msg.as_string()

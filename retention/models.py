@@ -213,7 +213,9 @@ class OutboxEmail(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(
+    # None for a test send from the template editor: it is no trigger's message, so it has
+    # no row in ``messages`` and counts nowhere (results, frequency cap, re-entry).
+    message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), unique=True
     )
     raw: Mapped[str] = mapped_column(Text)
