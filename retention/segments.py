@@ -18,6 +18,7 @@ whose scores or segment change are written, and each segment change is kept as a
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -159,6 +160,21 @@ def export_rfm(session: Session, out: IO[str]) -> int:
     """Write ``email,r,f,m,segment`` for every customer, streamed; return the row count."""
     writer = csv.writer(out)
     writer.writerow(EXPORT_HEADER)
+    count = 0
+    for rows in export_rows(session):
+        writer.writerows(rows)
+        count += len(rows)
+    return count
+
+
+def export_rows(
+    session: Session, *, segment: Segment | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The ``EXPORT_HEADER`` rows of every customer (or a segment's), by id, in batches.
+
+    Read with a server-side cursor where the database has one, so a million customers
+    never sit in memory at once; a missing value is an empty string.
+    """
     query = select(
         customers.c.email,
         customers.c.rfm_r,
@@ -166,11 +182,10 @@ def export_rfm(session: Session, out: IO[str]) -> int:
         customers.c.rfm_m,
         customers.c.segment,
     ).order_by(customers.c.id)
-    count = 0
+    if segment is not None:
+        query = query.where(customers.c.segment == segment.value)
     for partition in session.execute(query.execution_options(yield_per=5000)).partitions():
-        writer.writerows(tuple("" if v is None else v for v in row) for row in partition)
-        count += len(partition)
-    return count
+        yield [tuple("" if v is None else v for v in row) for row in partition]
 
 
 def _quintile_scores() -> Select[Any]:

@@ -25,6 +25,10 @@ class UserExists(ValueError):
     """An admin user with that email already exists."""
 
 
+class TokenNotFound(LookupError):
+    """No API token has that id."""
+
+
 def create_user(session: Session, email: str, *, role: Role, password: str) -> AdminUser:
     """Add an admin login; the caller commits."""
     address = normalize_email(email)
@@ -78,6 +82,16 @@ def create_token(session: Session, name: str) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_hash=hash_token(token), prefix=token[:10]))
     return token
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """Refuse the token from now on (revoking it again changes nothing); the caller commits."""
+    found = session.get(ApiToken, token_id)
+    if found is None:
+        raise TokenNotFound(token_id)
+    if found.revoked_at is None:
+        found.revoked_at = utcnow()
+    return found
 
 
 def authenticate_token(session: Session, token: str) -> ApiToken | None:

@@ -1,4 +1,4 @@
-"""The web admin: sign-in with roles, the store at a glance, customers, orders and inventory.
+"""The web admin: roles, the dashboard, orders, inventory, customers, segments, results, messages.
 
 Every view declares the least role it needs (``access.requires``); forms carry a CSRF token
 and every response the security headers (``security``); failed sign-ins are throttled
@@ -9,12 +9,42 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shopcore.admin import customers, inventory, orders, security, signin, users
+from shopcore.admin import (
+    customers,
+    dashboard,
+    inventory,
+    jobs,
+    messages,
+    orders,
+    results,
+    security,
+    segments,
+    signin,
+    sources,
+    tokens,
+    users,
+)
 from shopcore.admin.access import can, current_user
 from shopcore.admin.base import blueprint, root, settings
 from shopcore.enums import Role
 
-__all__ = ["blueprint", "customers", "inventory", "orders", "root", "security", "signin", "users"]
+__all__ = [
+    "blueprint",
+    "customers",
+    "dashboard",
+    "inventory",
+    "jobs",
+    "messages",
+    "orders",
+    "results",
+    "root",
+    "security",
+    "segments",
+    "signin",
+    "sources",
+    "tokens",
+    "users",
+]
 
 
 @blueprint.app_context_processor

@@ -1,4 +1,4 @@
-"""The store at a glance, and customers with their merged history."""
+"""Customers with their merged history."""
 
 from __future__ import annotations
 
@@ -11,18 +11,6 @@ from shopcore.enums import Role
 
 MAX_PAGE = 10_000
 MAX_QUERY = 200
-
-
-@blueprint.get("/")
-@requires(Role.VIEWER)
-def overview() -> str:
-    """The store at a glance: orders, revenue and customers per channel."""
-    db = db_session()
-    return render_template(
-        "overview.html",
-        channels=queries.channel_totals(db),
-        customers=queries.customer_counts(db),
-    )
 
 
 @blueprint.get("/customers")

@@ -1,57 +1,15 @@
-"""The admin's read queries: each one bounded, paginated or aggregated in the database."""
+"""The admin's customer reads: search, channels per customer, one customer's history."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from shopcore.enums import Channel, IdentityKind, OrderStatus
+from shopcore.enums import Channel, IdentityKind
 from shopcore.identity import normalize_email, normalize_phone
 from shopcore.models import Customer, CustomerIdentity, Order
-
-COUNTED = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
-
-
-@dataclass(frozen=True)
-class ChannelTotal:
-    channel: Channel
-    orders: int
-    revenue: Decimal
-    customers: int
-
-
-def channel_totals(session: Session) -> list[ChannelTotal]:
-    rows = session.execute(
-        select(
-            Order.channel,
-            func.count(Order.id),
-            func.coalesce(func.sum(Order.total), 0),
-            func.count(distinct(Order.customer_id)),
-        )
-        .where(Order.is_test.is_(False), Order.status.not_in(COUNTED))
-        .group_by(Order.channel)
-    ).all()
-    found = {r[0]: ChannelTotal(r[0], r[1], Decimal(r[2]), r[3]) for r in rows}
-    return [found.get(c, ChannelTotal(c, 0, Decimal(0), 0)) for c in Channel]
-
-
-def customer_counts(session: Session) -> dict[str, int]:
-    per_customer = (
-        select(Order.customer_id)
-        .where(Order.customer_id.is_not(None), Order.is_test.is_(False))
-        .group_by(Order.customer_id)
-        .having(func.count(distinct(Order.channel)) > 1)
-        .subquery()
-    )
-    return {
-        "customers": session.scalar(select(func.count(Customer.id))) or 0,
-        "multi_channel": session.scalar(select(func.count()).select_from(per_customer)) or 0,
-        "identities": session.scalar(select(func.count(CustomerIdentity.id))) or 0,
-    }
 
 
 def find_customers(session: Session, q: str, page: int, size: int) -> tuple[list[Customer], bool]:

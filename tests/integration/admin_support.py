@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from email.message import EmailMessage
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -60,6 +61,19 @@ def post_form(client: FlaskClient, path: str, **fields: Any) -> TestResponse:
 
 def text(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+def kept_email(
+    html: str, plain: str, *, subject: str = "Hello", to: str = "ann@example.com"
+) -> str:
+    """The MIME text of an email as the outbox keeps it: plain text and HTML alternatives."""
+    email = EmailMessage()
+    email["From"] = "shop@example.com"
+    email["To"] = to
+    email["Subject"] = subject
+    email.set_content(plain)
+    email.add_alternative(html, subtype="html")
+    return email.as_string()
 
 
 def place_order(

@@ -14,12 +14,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from retention.models import OutboxEmail
 from shopcore.admin.access import RANKS, ROLE_ATTRIBUTE
 from shopcore.db import Database
 from shopcore.enums import OrderStatus, Role
-from shopcore.models import Order
-from tests.integration.admin_support import csrf_of, place_order, signed_in, webhook_order
+from shopcore.models import ApiToken, Order
+from tests.integration.admin_support import (
+    csrf_of,
+    kept_email,
+    place_order,
+    signed_in,
+    webhook_order,
+)
 from tests.integration.api_support import Shop
+from tests.retention_factories import add_message
 
 # Routes anyone may use: signing in and out.
 PUBLIC = {"admin.login", "admin.logout"}
@@ -43,7 +51,11 @@ ODD_QUERY = {
     "threshold": "-5",
     "months": "999",
     "cell": "QQ",
+    "days": "-3",
+    "queue": "../../etc",
 }
+# Path parameters that are names rather than ids.
+PATH_NAMES = {"segment": "champions"}
 
 
 def admin_rules(app: Flask) -> list[Rule]:
@@ -59,9 +71,10 @@ def required_role(app: Flask, rule: Rule) -> Role | None:
 
 
 def path_of(rule: Rule, ids: dict[str, int]) -> str:
-    missing = set(rule.arguments) - set(ids)
+    values = {**PATH_NAMES, **ids}
+    missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: add an id for {sorted(missing)} to the access test"
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
 def methods_of(rule: Rule) -> list[str]:
@@ -75,8 +88,20 @@ def ids(client: FlaskClient, db: Database, shop: Shop, auth: dict[str, str]) -> 
     webhook_order(client, db, [(shop.mug, 1)])
     with db.session() as session:
         customer_id = session.scalar(select(Order.customer_id).where(Order.id == order_id))
-    assert customer_id is not None
-    return {"order_id": order_id, "customer_id": customer_id}
+        token_id = session.scalar(select(ApiToken.id))
+        message = add_message(session)
+        kept = OutboxEmail(message_id=message.id, raw=kept_email("<p>Hello</p>", "Hello"))
+        session.add(kept)
+        session.commit()
+        message_id, outbox_id = message.id, kept.id
+    assert customer_id is not None and token_id is not None
+    return {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "message_id": message_id,
+        "outbox_id": outbox_id,
+        "token_id": token_id,
+    }
 
 
 def test_every_admin_route_declares_the_least_role_it_needs(app: Flask) -> None:
@@ -87,7 +112,7 @@ def test_every_admin_route_declares_the_least_role_it_needs(app: Flask) -> None:
     ]
     assert undeclared == []
     admin_only = [r.endpoint for r in admin_rules(app) if required_role(app, r) == Role.ADMIN]
-    assert "admin.users" in admin_only
+    assert {"admin.users", "admin.jobs", "admin.sources", "admin.tokens"} <= set(admin_only)
 
 
 def test_strangers_are_sent_to_sign_in_from_every_admin_route(
@@ -154,8 +179,12 @@ def test_a_manager_is_refused_the_admin_only_pages(
     signed_in(client, db, Role.MANAGER)
     admin_only = [r for r in admin_rules(app) if required_role(app, r) == Role.ADMIN]
     assert admin_only
+    csrf = csrf_of(client)
     for rule in admin_only:
-        assert client.get(path_of(rule, ids)).status_code == 403, rule.rule
+        for method in methods_of(rule):
+            data = {"csrf": csrf} if method in WRITES else None
+            response = client.open(path_of(rule, ids), method=method, data=data)
+            assert response.status_code == 403, (method, rule.rule)
 
 
 def test_no_admin_page_fails_on_odd_query_strings(
