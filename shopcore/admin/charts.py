@@ -78,7 +78,7 @@ def line_chart(
                 f'cy="{_r(y(value))}" r="3"><title>{escape(note)}</title></circle>'
             )
     parts.append("</svg>")
-    legend = "".join(
+    legend = f'<span class="chart-title">{escape(title)}</span>' + "".join(
         f'<span class="legend-item"><span class="swatch series-{escape(line.css)}"></span>'
         f"{escape(line.name)}</span>"
         for line in lines
