@@ -11,10 +11,11 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from retention.models import OutboxEmail
+from retention.defaults import install_defaults
+from retention.models import EmailTemplate, OutboxEmail, Trigger
 from shopcore.admin.access import RANKS, ROLE_ATTRIBUTE
 from shopcore.db import Database
 from shopcore.enums import OrderStatus, Role
@@ -88,16 +89,23 @@ def ids(client: FlaskClient, db: Database, shop: Shop, auth: dict[str, str]) -> 
     webhook_order(client, db, [(shop.mug, 1)])
     with db.session() as session:
         customer_id = session.scalar(select(Order.customer_id).where(Order.id == order_id))
+        install_defaults(session)
+        trigger_id = session.scalar(select(func.min(Trigger.id)))
+        template_id = session.scalar(select(func.min(EmailTemplate.id)))
         token_id = session.scalar(select(ApiToken.id))
         message = add_message(session)
         kept = OutboxEmail(message_id=message.id, raw=kept_email("<p>Hello</p>", "Hello"))
         session.add(kept)
         session.commit()
         message_id, outbox_id = message.id, kept.id
-    assert customer_id is not None and token_id is not None
+    assert customer_id is not None and trigger_id is not None and template_id is not None
+    assert token_id is not None
     return {
         "order_id": order_id,
         "customer_id": customer_id,
+        "trigger_id": trigger_id,
+        "template_id": template_id,
+        "version": 1,
         "message_id": message_id,
         "outbox_id": outbox_id,
         "token_id": token_id,
