@@ -61,7 +61,7 @@ class Settings:
     tick_seconds: int = 30
     claim_timeout_seconds: int = 600
     # Steps a send job handles over one SMTP connection.
-    send_batch: int = 200
+    send_batch: int = 500
 
     @property
     def instance_dir(self) -> Path:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from config.settings import Settings
 from retention.consent import nps_links
@@ -23,14 +23,54 @@ from shopcore.models import Cart, CartItem, Customer, OrderLine, Product
 RECOMMENDATIONS = 3
 
 
+class Catalog:
+    """Products and their stock as one batch of messages sees them, each read once."""
+
+    def __init__(self, session: Session, carts: dict[int, Cart] | None = None) -> None:
+        self.session = session
+        # Held here, not only in the session's identity map, which forgets unreferenced rows.
+        self._carts: dict[int, Cart] = dict(carts or {})
+        self._products: dict[int, Product | None] = {}
+        self._available: dict[int, bool] = {}
+
+    def cart(self, cart_id: int) -> Cart | None:
+        if cart_id not in self._carts:
+            found = self.session.scalar(
+                select(Cart).where(Cart.id == cart_id).options(selectinload(Cart.items))
+            )
+            if found is None:
+                return None
+            self._carts[cart_id] = found
+        return self._carts[cart_id]
+
+    def products(self, ids: Iterable[int | None]) -> dict[int, Product]:
+        wanted = {i for i in ids if i is not None}
+        missing = wanted - self._products.keys()
+        if missing:
+            found = self.session.scalars(select(Product).where(Product.id.in_(missing)))
+            loaded = {p.id: p for p in found}
+            self._products.update({i: loaded.get(i) for i in missing})
+        return {i: p for i in wanted if (p := self._products[i]) is not None}
+
+    def in_stock(self, ids: Iterable[int | None]) -> set[int]:
+        wanted = {i for i in ids if i is not None}
+        missing = wanted - self._available.keys()
+        if missing:
+            available = in_stock(self.session, missing)
+            self._available.update({i: i in available for i in missing})
+        return {i for i in wanted if self._available[i]}
+
+
 def message_context(
     session: Session,
     settings: Settings,
     message: Message,
     enrollment: Enrollment,
     customer: Customer,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any]:
     """The variables the template of ``message`` is rendered with."""
+    catalog = catalog or Catalog(session)
     shop_url = settings.shop_url.rstrip("/")
     context: dict[str, Any] = {
         "shop": {
@@ -48,19 +88,19 @@ def message_context(
     kind = message.kind
     facts = enrollment.context or {}
     if kind == TriggerKind.ABANDONED_CART:
-        context.update(_cart(session, settings, facts.get("cart_id")))
+        context.update(_cart(catalog, settings, facts.get("cart_id")))
     elif kind == TriggerKind.CROSS_SELL:
-        context.update(_cross_sell(session, settings, customer.id, facts.get("order_id")))
+        context.update(_cross_sell(catalog, settings, customer.id, facts.get("order_id")))
     elif kind == TriggerKind.REORDER:
         product_ids = [int(i) for i in facts.get("product_ids", [])]
-        context["products"] = _product_blocks(session, settings, product_ids)
+        context["products"] = _product_blocks(catalog, settings, product_ids)
         context["reorder_url"] = f"{shop_url}/cart/add?" + "&".join(
             f"sku={block['sku']}" for block in context["products"]
         )
     elif kind == TriggerKind.WIN_BACK:
         owned = bought_products(session, customer.id)
         picks = co_purchased(session, sorted(owned), exclude=owned, limit=RECOMMENDATIONS)
-        context["products"] = _product_blocks(session, settings, picks)
+        context["products"] = _product_blocks(catalog, settings, picks)
         context["offer"] = None
     elif kind == TriggerKind.NPS:
         context["nps_links"] = nps_links(settings.base_url, message.token)
@@ -71,8 +111,8 @@ def money(amount: Decimal, currency: str) -> str:
     return f"{currency} {amount.quantize(Decimal('0.01'))}"
 
 
-def _cart(session: Session, settings: Settings, cart_id: Any) -> dict[str, Any]:
-    cart = session.get(Cart, int(cart_id)) if cart_id is not None else None
+def _cart(catalog: Catalog, settings: Settings, cart_id: Any) -> dict[str, Any]:
+    cart = catalog.cart(int(cart_id)) if cart_id is not None else None
     if cart is None:
         return {
             "items": [],
@@ -81,8 +121,8 @@ def _cart(session: Session, settings: Settings, cart_id: Any) -> dict[str, Any]:
         }
     items: list[CartItem] = list(cart.items)
     product_ids = {item.product_id for item in items if item.product_id is not None}
-    products = _products(session, product_ids)
-    available = in_stock(session, product_ids)
+    products = catalog.products(product_ids)
+    available = catalog.in_stock(product_ids)
     blocks, subtotal = [], Decimal(0)
     for item in items:
         product = products.get(item.product_id) if item.product_id is not None else None
@@ -107,28 +147,29 @@ def _cart(session: Session, settings: Settings, cart_id: Any) -> dict[str, Any]:
 
 
 def _cross_sell(
-    session: Session, settings: Settings, customer_id: int, order_id: Any
+    catalog: Catalog, settings: Settings, customer_id: int, order_id: Any
 ) -> dict[str, Any]:
+    session = catalog.session
     bought: list[int] = []
     if order_id is not None:
         lines = select(OrderLine.product_id).where(OrderLine.order_id == int(order_id))
         bought = [p for p in session.scalars(lines.order_by(OrderLine.id)) if p is not None]
     owned = bought_products(session, customer_id) | set(bought)
     picks = co_purchased(session, bought, exclude=owned, limit=RECOMMENDATIONS)
-    purchased = _products(session, {bought[0]}) if bought else {}
+    purchased = catalog.products(bought[:1])
     first = purchased.get(bought[0]) if bought else None
     return {
         "purchased": {"name": first.name if first is not None else "your order"},
-        "products": _product_blocks(session, settings, picks),
+        "products": _product_blocks(catalog, settings, picks),
     }
 
 
 def _product_blocks(
-    session: Session, settings: Settings, product_ids: Iterable[int]
+    catalog: Catalog, settings: Settings, product_ids: Iterable[int]
 ) -> list[dict[str, Any]]:
     ids = list(dict.fromkeys(product_ids))
-    products = _products(session, set(ids))
-    available = in_stock(session, set(ids))
+    products = catalog.products(ids)
+    available = catalog.in_stock(ids)
     return [
         {
             "sku": products[i].sku,
@@ -141,13 +182,6 @@ def _product_blocks(
         for i in ids
         if i in products
     ]
-
-
-def _products(session: Session, ids: Iterable[int | None]) -> dict[int, Product]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
 
 
 def _product_url(settings: Settings, sku: str) -> str:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import mrml
 
-from retention.plaintext import html_to_text
+from retention.plaintext import html_to_text, tidy_text
 from retention.sandbox import (
     MAX_SOURCE,
     TemplateError,
@@ -120,5 +121,16 @@ def render(compiled: CompiledTemplate, context: Mapping[str, Any]) -> RenderedEm
     """Render a compiled template for one message: subject, HTML and its plain-text part."""
     with work_budget():
         html = render_source(compiled.html, context, html=True)
+        text = render_source(text_template(compiled.html), context, html=False)
         subject = render_source(compiled.subject, context, html=False) if compiled.subject else ""
-    return RenderedEmail(subject=" ".join(subject.split()), html=html, text=html_to_text(html))
+    return RenderedEmail(subject=" ".join(subject.split()), html=html, text=tidy_text(text))
+
+
+@lru_cache(maxsize=256)
+def text_template(html: str) -> str:
+    """The plain-text part as a template of its own, extracted once from the compiled HTML.
+
+    Extracting text from every rendered message costs more than rendering it; the
+    placeholders pass through the extraction as text, so it is done once per version.
+    """
+    return html_to_text(html)

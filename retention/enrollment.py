@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from retention.audience import Audience, Candidate, refusal
@@ -22,6 +22,7 @@ from retention.models import Enrollment, EnrollmentStep, Trigger
 from retention.recommend import learned_cycles, reorders_due
 from retention.timing import due_times, in_holdout
 from retention.vocabulary import EnrollmentStatus, Entry, StepStatus
+from shopcore.db import utcnow
 from shopcore.enums import CartStatus, Channel
 from shopcore.models import Cart, Customer, Order, OrderLine, Product, SegmentMove
 from shopcore.orders import UNCOUNTED
@@ -91,33 +92,45 @@ def find_entries(session: Session, trigger: Trigger, *, now: datetime) -> list[D
 
 
 def enroll(session: Session, trigger: Trigger, decisions: Iterable[Decision]) -> int:
-    """Write the admitted decisions as enrollments with their due steps; flushes."""
-    delays = [step.delay_minutes for step in trigger.steps]
-    count = 0
-    for decision in decisions:
-        if decision.refusal is not None:
-            continue
-        event = decision.event
-        enrollment = Enrollment(
-            trigger_id=trigger.id,
-            customer_id=event.customer_id,
-            subject=event.subject,
-            context=event.context,
-            entered_at=event.occurred_at,
-            holdout=decision.holdout,
+    """Write the admitted decisions as enrollments with their due steps, in two statements."""
+    admitted = [d for d in decisions if d.refusal is None]
+    if not admitted:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "trigger_id": trigger.id,
+            "customer_id": d.event.customer_id,
+            "subject": d.event.subject,
+            "context": d.event.context,
+            "entered_at": d.event.occurred_at,
+            "holdout": d.holdout,
             # Holdout members are counted as enrolled and never sent anything.
-            status=EnrollmentStatus.COMPLETED if decision.holdout else EnrollmentStatus.ACTIVE,
-            exit_reason="holdout" if decision.holdout else None,
-        )
-        if not decision.holdout:
-            enrollment.steps = [
-                EnrollmentStep(position=position, due_at=due, status=StepStatus.PENDING)
-                for position, due in enumerate(due_times(event.occurred_at, delays), start=1)
-            ]
-        session.add(enrollment)
-        count += 1
-    session.flush()
-    return count
+            "status": EnrollmentStatus.COMPLETED if d.holdout else EnrollmentStatus.ACTIVE,
+            "exit_reason": "holdout" if d.holdout else None,
+            "created_at": now,
+        }
+        for d in admitted
+    ]
+    ids = session.scalars(
+        insert(Enrollment).returning(Enrollment.id, sort_by_parameter_order=True), rows
+    ).all()
+    delays = [step.delay_minutes for step in trigger.steps]
+    steps = [
+        {
+            "enrollment_id": enrollment_id,
+            "position": position,
+            "due_at": due,
+            "status": StepStatus.PENDING,
+            "deferrals": 0,
+        }
+        for enrollment_id, decision in zip(ids, admitted, strict=True)
+        if not decision.holdout
+        for position, due in enumerate(due_times(decision.event.occurred_at, delays), start=1)
+    ]
+    if steps:
+        session.execute(insert(EnrollmentStep), steps)
+    return len(admitted)
 
 
 def _events(session: Session, trigger: Trigger, now: datetime) -> list[EntryEvent]:

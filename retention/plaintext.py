@@ -62,6 +62,10 @@ def html_to_text(html: str) -> str:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    lines = (" ".join(unescape(line).split()) for line in "".join(parser.parts).split("\n"))
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return tidy_text(unescape("".join(parser.parts)))
+
+
+def tidy_text(text: str) -> str:
+    """One space between words, at most one blank line between paragraphs."""
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"

@@ -1,38 +1,30 @@
 """Sending claimed steps: re-check each one, render it, and deliver the batch over one connection.
 
-Two phases. First, in one transaction with the steps locked, every step is decided: skipped
-(exited, no consent, suppressed, overdue), deferred (quiet hours, frequency cap: due again
-later, never dropped), or given its message row, rendered, status ``sending``. The unique
-(enrollment, step) key of messages means no second job can make another one. Then the batch
-is delivered through one SMTP connection (or the outbox), each message marked sent in its own
-short commit right after the relay accepted it. A worker killed between the relay's "250 OK"
-and that commit leaves a ``sending`` row that the next pass sends again: the one window for
-a duplicate that SMTP leaves open.
+First, in one transaction with the steps locked, every step is decided (``send_rules``):
+skipped (exited, no consent, unsubscribed, overdue), deferred (quiet hours, frequency cap: due
+again later, never dropped), or given its message row, status ``sending``. The unique
+(enrollment, step) key of messages means no second job can make another one. Then the
+messages are rendered and delivered (``batch_delivery``), each recorded as soon as the relay
+took it. A message left ``sending`` by a dead worker is sent again by the job that next claims
+its step: the one window for a duplicate that SMTP leaves open.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from config.settings import Settings, parse_quiet_hours, secret_key
-from retention.content import message_context
-from retention.delivery import (
-    DeliveryUnavailable,
-    OutgoingEmail,
-    RecipientRefused,
-    UnsendableEmail,
-    compose,
-    open_sender,
-)
+from config.settings import Settings, secret_key
+from retention.batch_delivery import Outgoing, deliver, pipelines
+from retention.content import Catalog, message_context
+from retention.delivery import OutgoingEmail, UnsendableEmail, compose, flatten
 from retention.emails import TemplateError, render
-from retention.exits import exit_reason
+from retention.exits import exit_reason, load_exit_facts
 from retention.models import (
     Enrollment,
     EnrollmentStep,
@@ -41,26 +33,15 @@ from retention.models import (
     TemplateVersion,
     Trigger,
 )
+from retention.send_rules import defer_until, skip_reason
 from retention.template_store import compiled, latest_versions
-from retention.timing import cap_frees_at, quiet_until
 from retention.tokens import new_token
 from retention.tracking import tracked_html
 from retention.vocabulary import EnrollmentStatus, MessageStatus, StepStatus
 from shopcore.db import Database, utcnow
-from shopcore.models import Customer
+from shopcore.models import Cart, Customer
 
 log = logging.getLogger(__name__)
-
-# A reminder this late no longer makes sense (a cart from last week): skipped, not sent.
-OVERDUE_AFTER = timedelta(days=3)
-
-
-@dataclass
-class Outgoing:
-    message_id: int
-    step_id: int
-    email: OutgoingEmail
-    completes: int | None  # the enrollment this message's step finishes
 
 
 @dataclass
@@ -75,24 +56,46 @@ class SendReport:
         self.notes[note] = self.notes.get(note, 0) + 1
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A message row made for a step, still to be rendered and sent."""
+
+    step: EnrollmentStep
+    message: Message
+    enrollment: Enrollment
+    customer: Customer
+    version: TemplateVersion
+
+
 def send_steps(
     database: Database, settings: Settings, step_ids: Sequence[int], *, now: datetime | None = None
 ) -> SendReport:
     """Decide, render and deliver the claimed steps ``step_ids``."""
-    fixed = now
-    now = now or utcnow()
     report = SendReport()
+    at = now or utcnow()
     with database.session() as session:
-        outgoing = _prepare(session, settings, step_ids, now, report)
+        pending, carts = _prepare(session, settings, step_ids, at, report)
         session.commit()
-    if outgoing:
-        _deliver(database, settings, outgoing, report, now=fixed)
+        if not pending:
+            return report
+        failures: list[tuple[_Pending, str]] = []
+        catalog = Catalog(session, carts)
+        outgoing: Iterator[Outgoing] = _render_all(settings, catalog, pending, failures)
+        if not pipelines(database, settings):
+            # One writer on SQLite: render first, ending this session's transaction, then send.
+            outgoing = iter(list(outgoing))
+            session.rollback()
+        outcomes = deliver(database, settings, outgoing, now=now)
+        _record_failures(session, failures)
+        session.commit()
+    report.sent += len(outcomes.sent)
+    report.failed += len(outcomes.failed) + len(failures)
     return report
 
 
 def _prepare(
     session: Session, settings: Settings, step_ids: Sequence[int], now: datetime, report: SendReport
-) -> list[Outgoing]:
+) -> tuple[list[_Pending], dict[int, Cart]]:
     steps = list(
         session.scalars(
             select(EnrollmentStep)
@@ -102,7 +105,7 @@ def _prepare(
         )
     )
     if not steps:
-        return []
+        return [], {}
     enrollments = _enrollments(session, {step.enrollment_id for step in steps})
     customers = _customers(session, {e.customer_id for e in enrollments.values()})
     existing = _messages(session, steps)
@@ -111,8 +114,8 @@ def _prepare(
     )
     suppressed = _suppressed(session, {c.email for c in customers.values() if c.email})
     recent = _recent_marketing(session, set(customers), now, settings.frequency_days)
-    secret = secret_key(settings)
-    outgoing: list[Outgoing] = []
+    exits = load_exit_facts(session, enrollments.values())
+    to_render: list[tuple[EnrollmentStep, Message]] = []
     # Higher-priority triggers take the frequency cap's room first.
     steps.sort(key=lambda s: (-enrollments[s.enrollment_id].trigger.priority, s.due_at, s.id))
     for step in steps:
@@ -121,17 +124,31 @@ def _prepare(
         customer = customers[enrollment.customer_id]
         message = existing.get((step.enrollment_id, step.position))
         if message is not None and message.status != MessageStatus.SENDING:
-            # Handled before (a lost job handed out again): only the step's status is behind.
+            # Handled before (a lost job handed out again): only the statuses are behind.
             step.status = (
                 StepStatus.SENT if message.status == MessageStatus.SENT else StepStatus.FAILED
             )
+            if step.position == max(s.position for s in trigger.steps):
+                if enrollment.status == EnrollmentStatus.ACTIVE:
+                    enrollment.status = EnrollmentStatus.COMPLETED
             continue
         if message is None:
-            skip = _skip_reason(session, step, enrollment, trigger, customer, suppressed, now)
+            leaving = exit_reason(enrollment, trigger, customer, exits)
+            skip = skip_reason(
+                step,
+                enrollment,
+                trigger,
+                customer,
+                exit_reason=leaving,
+                suppressed=suppressed,
+                now=now,
+            )
             if skip is not None:
+                if leaving is not None and skip == leaving:
+                    _exit(enrollment, leaving)
                 _skip(step, skip, report)
                 continue
-            later = _defer_until(settings, trigger, customer, recent, now)
+            later = defer_until(settings, trigger, customer, recent, now)
             if later is not None:
                 step.status, step.due_at, step.claimed_at = StepStatus.PENDING, later[0], None
                 step.deferrals += 1
@@ -139,95 +156,56 @@ def _prepare(
                 report.deferred += 1
                 report.count(later[1])
                 continue
-            template_step = next(s for s in trigger.steps if s.position == step.position)
-            version = versions[template_step.template_id]
-            message = Message(
-                enrollment_id=enrollment.id,
-                position=step.position,
-                trigger_id=trigger.id,
-                customer_id=customer.id,
-                template_version_id=version.id,
-                kind=trigger.kind,
-                to_email=customer.email or "",
-                subject="",
-                token=new_token(),
-                status=MessageStatus.SENDING,
-                created_at=now,
-            )
+            message = _new_message(step, enrollment, trigger, customer, versions, now)
             session.add(message)
-            session.flush()
             if trigger.marketing:
                 recent.setdefault(customer.id, []).append(now)
-        try:
-            email = _render(session, settings, secret, message, enrollment, customer)
-        except TemplateError as e:
-            message.status, message.error = MessageStatus.FAILED, str(e)
-            step.status, step.note = StepStatus.FAILED, "template error"
-            report.failed += 1
-            log.error("message for step %s not rendered: %s", step.id, e)
-            continue
-        last = max(s.position for s in trigger.steps)
-        outgoing.append(
-            Outgoing(message.id, step.id, email, enrollment.id if step.position >= last else None)
+        to_render.append((step, message))
+    session.flush()
+    by_id = {version.id: version for version in versions.values()}
+    pending = [
+        _Pending(
+            step,
+            message,
+            enrollments[step.enrollment_id],
+            customers[message.customer_id],
+            by_id.get(message.template_version_id)
+            or session.get_one(TemplateVersion, message.template_version_id),
         )
-    return outgoing
+        for step, message in to_render
+    ]
+    return pending, exits.carts
 
 
-def _skip_reason(
-    session: Session,
+def _new_message(
     step: EnrollmentStep,
     enrollment: Enrollment,
     trigger: Trigger,
     customer: Customer,
-    suppressed: set[str],
+    versions: dict[int, TemplateVersion],
     now: datetime,
-) -> str | None:
-    if enrollment.status != EnrollmentStatus.ACTIVE:
-        return enrollment.exit_reason or enrollment.status.value
-    if not trigger.enabled:
-        return "trigger disabled"
-    reason = exit_reason(session, enrollment, trigger, customer)
-    if reason is not None:
-        enrollment.status, enrollment.exit_reason = EnrollmentStatus.EXITED, reason
-        for later in enrollment.steps:
-            if later.status == StepStatus.PENDING:
-                later.status, later.note = StepStatus.SKIPPED, reason
-        return reason
-    if not customer.email:
-        return "no email address"
-    if customer.email.lower() in suppressed:
-        return "unsubscribed"
-    if trigger.marketing and not customer.accepts_marketing:
-        return "no marketing consent"
-    if now - step.due_at > OVERDUE_AFTER:
-        return "overdue"
-    return None
-
-
-def _defer_until(
-    settings: Settings,
-    trigger: Trigger,
-    customer: Customer,
-    recent: dict[int, list[datetime]],
-    now: datetime,
-) -> tuple[datetime, str] | None:
-    zone = ZoneInfo(customer.timezone or trigger.timezone or settings.timezone)
-    window = (
-        parse_quiet_hours(trigger.quiet_hours) if trigger.quiet_hours else settings.quiet_window
+) -> Message:
+    template_step = next(s for s in trigger.steps if s.position == step.position)
+    return Message(
+        enrollment_id=enrollment.id,
+        position=step.position,
+        trigger_id=trigger.id,
+        customer_id=customer.id,
+        template_version_id=versions[template_step.template_id].id,
+        kind=trigger.kind,
+        to_email=customer.email or "",
+        subject="",
+        token=new_token(),
+        status=MessageStatus.SENDING,
+        created_at=now,
     )
-    quiet = quiet_until(now, zone, window)
-    if quiet is not None:
-        return quiet, "quiet hours"
-    if trigger.marketing:
-        frees = cap_frees_at(
-            recent.get(customer.id, []),
-            now=now,
-            cap=settings.frequency_cap,
-            days=settings.frequency_days,
-        )
-        if frees is not None:
-            return frees + timedelta(minutes=1), "frequency cap"
-    return None
+
+
+def _exit(enrollment: Enrollment, reason: str) -> None:
+    enrollment.status, enrollment.exit_reason = EnrollmentStatus.EXITED, reason
+    for later in enrollment.steps:
+        if later.status == StepStatus.PENDING:
+            later.status, later.note = StepStatus.SKIPPED, reason
 
 
 def _skip(step: EnrollmentStep, reason: str, report: SendReport) -> None:
@@ -236,20 +214,41 @@ def _skip(step: EnrollmentStep, reason: str, report: SendReport) -> None:
     report.count(reason)
 
 
-def _render(
-    session: Session,
+def _render_all(
     settings: Settings,
-    secret: str,
-    message: Message,
-    enrollment: Enrollment,
-    customer: Customer,
+    catalog: Catalog,
+    pending: list[_Pending],
+    failures: list[tuple[_Pending, str]],
+) -> Iterator[Outgoing]:
+    """Render each message as the sender asks for the next one; collect what cannot be."""
+    secret = secret_key(settings)
+    for item in pending:
+        try:
+            email = _render(catalog.session, settings, secret, catalog, item)
+            mime = compose(email, settings)
+        except (TemplateError, UnsendableEmail) as e:
+            log.error("message %s not sendable: %s", item.message.id, e)
+            failures.append((item, str(e)))
+            continue
+        steps = item.enrollment.trigger.steps
+        last = item.step.position >= max(s.position for s in steps)
+        yield Outgoing(
+            message_id=item.message.id,
+            step_id=item.step.id,
+            subject=email.subject,
+            mime=mime,
+            data=flatten(mime),
+            completes=item.enrollment.id if last else None,
+        )
+
+
+def _render(
+    session: Session, settings: Settings, secret: str, catalog: Catalog, item: _Pending
 ) -> OutgoingEmail:
-    version = session.get(TemplateVersion, message.template_version_id)
-    assert version is not None
-    rendered = render(
-        compiled(version), message_context(session, settings, message, enrollment, customer)
-    )
-    message.subject = rendered.subject[:500]
+    message = item.message
+    version = item.version
+    context = message_context(session, settings, message, item.enrollment, item.customer, catalog)
+    rendered = render(compiled(version), context)
     html = tracked_html(
         rendered.html, token=message.token, base_url=settings.base_url, secret=secret
     )
@@ -257,70 +256,25 @@ def _render(
         message_id=message.id,
         token=message.token,
         to=message.to_email,
-        subject=message.subject,
+        subject=rendered.subject[:500],
         html=html,
         text=rendered.text,
         kind=message.kind,
     )
 
 
-def _deliver(
-    database: Database,
-    settings: Settings,
-    outgoing: list[Outgoing],
-    report: SendReport,
-    *,
-    now: datetime | None,
-) -> None:
-    with database.session() as session:
-        try:
-            with open_sender(settings, session) as sender:
-                for item in outgoing:
-                    try:
-                        sender.send(compose(item.email, settings))
-                    except (RecipientRefused, UnsendableEmail) as e:
-                        _finish(session, item, MessageStatus.FAILED, now=now, error=str(e))
-                        report.failed += 1
-                        continue
-                    _finish(session, item, MessageStatus.SENT, now=now)
-                    report.sent += 1
-        except DeliveryUnavailable as e:
-            # The rows stay ``sending``/claimed: a later pass hands them out again.
-            session.rollback()
-            log.warning(
-                "mail relay unavailable, %d messages wait: %s", len(outgoing) - report.sent, e
-            )
-
-
-def _finish(
-    session: Session,
-    item: Outgoing,
-    status: MessageStatus,
-    *,
-    now: datetime | None,
-    error: str | None = None,
-) -> None:
-    """Record one delivery outcome at once, so a crash re-sends at most the message in flight."""
-    if session.get_bind().dialect.name == "postgresql":
-        # The worker may die, the database will not lose this: no need to wait for the WAL.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    sent_at = (now or utcnow()) if status == MessageStatus.SENT else None
-    session.execute(
-        update(Message)
-        .where(Message.id == item.message_id)
-        .values(status=status, sent_at=sent_at, error=error)
-    )
-    step_status = StepStatus.SENT if status == MessageStatus.SENT else StepStatus.FAILED
-    session.execute(
-        update(EnrollmentStep).where(EnrollmentStep.id == item.step_id).values(status=step_status)
-    )
-    if item.completes is not None:
+def _record_failures(session: Session, failures: list[tuple[_Pending, str]]) -> None:
+    for item, error in failures:
         session.execute(
-            update(Enrollment)
-            .where(Enrollment.id == item.completes, Enrollment.status == EnrollmentStatus.ACTIVE)
-            .values(status=EnrollmentStatus.COMPLETED)
+            update(Message)
+            .where(Message.id == item.message.id)
+            .values(status=MessageStatus.FAILED, error=error)
         )
-    session.commit()
+        session.execute(
+            update(EnrollmentStep)
+            .where(EnrollmentStep.id == item.step.id)
+            .values(status=StepStatus.FAILED, note="not sendable")
+        )
 
 
 def _enrollments(session: Session, ids: set[int]) -> dict[int, Enrollment]:

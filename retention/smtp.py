@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message as MimeMessage
+from email.utils import parseaddr
 from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
@@ -103,13 +104,21 @@ class SmtpSender:
     ) -> None:
         self.close()
 
-    def send(self, msg: EmailMessage) -> None:
-        """Send one message, or raise RecipientRefused or DeliveryUnavailable."""
+    def send(self, msg: MimeMessage, *, data: bytes | None = None) -> None:
+        """Send one message, or raise RecipientRefused or DeliveryUnavailable.
+
+        ``data`` is the message already flattened (``delivery.flatten``), for a sender that
+        should spend its time talking to the server, not formatting.
+        """
         recipient = str(msg.get("To", ""))
         for attempt in (1, 2):
             smtp = self._connection()
             try:
-                smtp.send_message(msg)
+                if data is None:
+                    smtp.send_message(msg)
+                else:
+                    sender = parseaddr(str(msg["From"]))[1]
+                    smtp.sendmail(sender, [parseaddr(str(msg["To"]))[1]], data)
                 return
             except _DROPPED as e:
                 self._discard()

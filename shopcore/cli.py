@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
+import retention.jobs  # noqa: F401  (loaded once here, not in every forked work horse)
 from inventory.ledger import find_drift
 from inventory.models import StockLevel
 from inventory.warehouses import WarehouseExists, add_warehouse
@@ -282,7 +284,12 @@ def worker(burst: bool) -> None:
     database = _database(settings)
     if burst:
         # Enroll and queue what is due now, so that the burst works it off before exiting.
-        tick(database, settings)
+        started = time.perf_counter()
+        report = tick(database, settings)
+        click.echo(
+            f"scheduler pass: {sum(report.enrolled.values())} enrolled, {report.claimed} due "
+            f"steps queued in {report.batches} batches ({time.perf_counter() - started:.1f} s)"
+        )
     else:
         start_ticker(database, settings)
     run_worker(settings, burst=burst)
