@@ -12,6 +12,7 @@ from datetime import datetime
 from shopcore.admin import (
     customers,
     dashboard,
+    email_templates,
     inventory,
     jobs,
     messages,
@@ -21,7 +22,9 @@ from shopcore.admin import (
     segments,
     signin,
     sources,
+    template_previews,
     tokens,
+    triggers,
     users,
 )
 from shopcore.admin.access import can, current_user
@@ -32,6 +35,7 @@ __all__ = [
     "blueprint",
     "customers",
     "dashboard",
+    "email_templates",
     "inventory",
     "jobs",
     "messages",
@@ -42,7 +46,9 @@ __all__ = [
     "segments",
     "signin",
     "sources",
+    "template_previews",
     "tokens",
+    "triggers",
     "users",
 ]
 
