@@ -8,6 +8,7 @@ row due its delay after the event's own time.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from shopcore.orders import UNCOUNTED
 # Events older than this enroll no one: an imported order from last year is history, not
 # a reason to write today. It is also how far back each pass looks.
 MAX_EVENT_AGE = timedelta(days=2)
+CYCLES_TTL = 3600.0
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,27 @@ def _events(session: Session, trigger: Trigger, now: datetime) -> list[EntryEven
     return _reorder_events(session, trigger, since, now)
 
 
+_learned: dict[str, tuple[float, dict[int, float]]] = {}
+
+
+def _cycles(session: Session) -> dict[int, float]:
+    """Learned reorder cycles, read again at most every CYCLES_TTL seconds per database.
+
+    Learning them reads every counted order line; they move over weeks, not between passes.
+    """
+    key = session.get_bind().engine.url.render_as_string()
+    cached = _learned.get(key)
+    if cached is None or time.monotonic() - cached[0] > CYCLES_TTL:
+        cached = (time.monotonic(), learned_cycles(session))
+        _learned[key] = cached
+    return cached[1]
+
+
+def forget_cycles() -> None:
+    """Drop the learned cycles kept in this process (a database emptied under it, in tests)."""
+    _learned.clear()
+
+
 def _not_enrolled(trigger: Trigger, subject: ColumnElement[str]) -> ColumnElement[bool]:
     return ~exists().where(Enrollment.trigger_id == trigger.id, Enrollment.subject == subject)
 
@@ -234,7 +257,7 @@ def _move_events(
 def _reorder_events(
     session: Session, trigger: Trigger, since: datetime, now: datetime
 ) -> list[EntryEvent]:
-    due = reorders_due(session, now=now, since=since, cycles=learned_cycles(session))
+    due = reorders_due(session, now=now, since=since, cycles=_cycles(session))
     events = [
         EntryEvent(
             customer_id=item.customer_id,

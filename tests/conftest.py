@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 import retention.models  # noqa: F401  (registers the retention tables for TRUNCATE)
 from config.settings import load_settings
+from retention.enrollment import forget_cycles
 from shopcore import db as shopcore_db
 from shopcore import queue as shopcore_queue
 from shopcore.db import Base, Database, make_engine, normalize_database_url
@@ -99,6 +100,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     database = shopcore_db.configure(url=url)
     if database.dialect == "postgresql":
         _truncate_all(database)
+    forget_cycles()
     yield database
     database.engine.dispose()
 

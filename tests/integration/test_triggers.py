@@ -32,7 +32,7 @@ from retention.sending import send_steps
 from retention.vocabulary import StepStatus
 from shopcore import queue as shopcore_queue
 from shopcore.db import Database
-from shopcore.models import Customer, SegmentMove
+from shopcore.models import Customer, Product, SegmentMove
 from tests.factories import random_email, random_ref
 from tests.fakes import RecordingQueue
 from tests.integration.api_support import Shop
@@ -344,3 +344,20 @@ def test_the_nps_survey_carries_eleven_score_links(
     html = next(p for p in sent.walk() if p.get_content_type() == "text/html")
     body = html.get_payload(decode=True).decode()
     assert all("/nps/" in body and f">{score}<" in body for score in range(11))
+
+
+def test_a_consumable_bought_a_cycle_ago_brings_a_reorder_email_with_it(
+    client: FlaskClient, auth: dict[str, str], shop: Shop, db: Database, jobs: RecordingQueue
+) -> None:
+    _install(db, only="Reorder")
+    with db.session() as session:
+        session.execute(update(Product).values(cycle_days=30))
+        session.commit()
+    _order(client, auth, shop, "ann@example.com", T0 - timedelta(days=30, hours=1))
+    _run(db, _settings(db), T0, jobs)
+    (sent,) = _outbox(db)
+    assert sent["X-Shopcore-Trigger"] == "reorder"
+    html = next(p for p in sent.walk() if p.get_content_type() == "text/html")
+    assert shop.tea in html.get_payload(decode=True).decode()
+    _run(db, _settings(db), T0 + timedelta(hours=1), jobs)
+    assert len(_outbox(db)) == 1
