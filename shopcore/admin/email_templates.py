@@ -16,12 +16,12 @@ from werkzeug.wrappers import Response
 
 from retention.emails import TemplateError
 from retention.models import EmailTemplate, TemplateVersion
-from retention.template_store import save_version
+from retention.template_store import compiled, save_version
 from retention.vocabulary import TriggerKind
 from shopcore.admin.access import current_user, requires
-from shopcore.admin.base import MAX_ID, blueprint, db_session, run
+from shopcore.admin.base import MAX_ID, blueprint, db_session, run, settings
 from shopcore.admin.forms import Form
-from shopcore.admin.preview_choice import read_choice
+from shopcore.admin.preview_choice import PreviewChoice, read_choice
 from shopcore.admin.template_queries import (
     find_version,
     template_kind,
@@ -29,6 +29,7 @@ from shopcore.admin.template_queries import (
     triggers_using,
     versions_of,
 )
+from shopcore.admin.template_samples import Sample, render_sample
 from shopcore.enums import Role
 
 log = logging.getLogger(__name__)
@@ -131,11 +132,14 @@ def editor_page(
     versions: list[TemplateVersion] = versions_of(db, found.id)
     newest = versions[0] if versions else None
     choice = read_choice(db, request.values, kind=template_kind(used_by))
+    sample, sample_error = _sample(newest, choice) if newest else (None, None)
     page = render_template(
         "template.html",
         template=found,
         versions=versions,
         newest=newest,
+        sample=sample,
+        sample_error=sample_error,
         mjml=draft if draft is not None else newest.mjml if newest else "",
         is_draft=draft is not None,
         error=error,
@@ -145,6 +149,17 @@ def editor_page(
         kinds=KINDS,
     )
     return page, 422 if error is not None or not choice.form.ok else 200
+
+
+def _sample(version: TemplateVersion, choice: PreviewChoice) -> tuple[Sample | None, str | None]:
+    """The saved version rendered for the chosen customer, or why it cannot be."""
+    try:
+        sample = render_sample(
+            db_session(), settings(), compiled(version), choice.customer, choice.kind
+        )
+    except TemplateError as e:
+        return None, str(e)
+    return sample, None
 
 
 def draft_text() -> str:

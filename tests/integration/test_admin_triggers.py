@@ -317,7 +317,7 @@ def test_the_dry_run_counts_who_would_enter_who_not_and_why_and_writes_nothing(
     assert cards == {
         "events": "7",
         "would enter": "4",
-        "of them held out": str(held_out),
+        "held out": str(held_out),
         "refused": "3",
     }
     reasons = dict(re.findall(r'<tr><td>([^<]+)</td><td class="num">(\d+)</td></tr>', page))
