@@ -154,6 +154,16 @@ def trigger_results(
     return results
 
 
+def overall_funnel(
+    session: Session, *, since: datetime, until: datetime, attribution_days: int
+) -> MessageFunnel:
+    """Every trigger's messages sent in [since, until) as one funnel, without the holdout
+    comparison (the costly part of ``trigger_results``)."""
+    window = Window(since, until, attribution_days, attribution_days)
+    versions = _versions(session, window, None).values()
+    return sum((v.messages for found in versions for v in found), MessageFunnel())
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 

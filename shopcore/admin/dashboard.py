@@ -7,14 +7,15 @@ from datetime import timedelta
 from flask import render_template, request
 from markupsafe import Markup
 
+from retention.results import overall_funnel
 from shopcore.admin.access import requires
 from shopcore.admin.attention_queries import STUCK_AFTER, attention
 from shopcore.admin.base import blueprint, db_session, settings
 from shopcore.admin.charts import Line, line_chart
-from shopcore.admin.dashboard_queries import Sales, activity, sales
+from shopcore.admin.dashboard_queries import Sales, activity, prefer_bulk_plans, sales
 from shopcore.admin.forms import Form
 from shopcore.admin.periods import Period, buckets, grain_of, read_period
-from shopcore.admin.result_queries import funnel_total, trigger_rows
+from shopcore.admin.result_queries import trigger_count
 from shopcore.db import utcnow
 from shopcore.enums import Channel, Role
 
@@ -33,8 +34,9 @@ def overview() -> tuple[str, int]:
     now = utcnow()
     period = read_period(form, zone, now.astimezone(zone).date(), default_days=DEFAULT_DAYS)
     db = db_session()
+    prefer_bulk_plans(db)
     figures = sales(db, period, buckets(period, zone))
-    recent = trigger_rows(
+    recent = overall_funnel(
         db,
         since=now - timedelta(days=RETENTION_DAYS),
         until=now,
@@ -52,9 +54,9 @@ def overview() -> tuple[str, int]:
         labels=_labels(figures, period),
         attention=attention(db, now),
         stuck_after=STUCK_AFTER,
-        retention=funnel_total(recent),
+        retention=recent,
         retention_days=RETENTION_DAYS,
-        triggers=len(recent),
+        triggers=trigger_count(db),
     )
     return html, 200 if form.ok else 422
 

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from retention.models import Message
-from retention.results import MessageFunnel, TriggerResult, trigger_results
+from retention.models import Message, Trigger
+from retention.results import TriggerResult, trigger_results
 from retention.vocabulary import MessageStatus
 
 
@@ -61,6 +61,5 @@ def failed_sends(session: Session, *, since: datetime, until: datetime) -> dict[
     return {trigger_id: count for trigger_id, count in rows}
 
 
-def funnel_total(rows: list[TriggerRow]) -> MessageFunnel:
-    """All triggers' message funnels added up."""
-    return sum((row.result.messages for row in rows), MessageFunnel())
+def trigger_count(session: Session) -> int:
+    return session.scalar(select(func.count(Trigger.id))) or 0

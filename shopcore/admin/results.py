@@ -7,6 +7,7 @@ from flask import render_template, request
 from retention.results import nps_report
 from shopcore.admin.access import requires
 from shopcore.admin.base import blueprint, db_session, settings
+from shopcore.admin.dashboard_queries import prefer_bulk_plans
 from shopcore.admin.forms import Form
 from shopcore.admin.periods import read_period
 from shopcore.admin.result_queries import trigger_rows
@@ -26,6 +27,7 @@ def results() -> tuple[str, int]:
     today = utcnow().astimezone(zone).date()
     period = read_period(form, zone, today, default_days=DEFAULT_DAYS)
     db = db_session()
+    prefer_bulk_plans(db)
     window = {"since": period.since, "until": period.until}
     html = render_template(
         "results.html",

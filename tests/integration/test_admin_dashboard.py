@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from retention.models import Message
 from retention.vocabulary import MessageStatus, TriggerKind
+from shopcore.admin import dashboard_queries
 from shopcore.db import Database, utcnow
 from shopcore.enums import Channel, DeliveryStatus, LineStatus, OrderStatus, Platform, Role
 from shopcore.models import Customer, Order, OrderLine, WebhookDelivery
@@ -285,3 +287,18 @@ def _rows(page: str, after: str) -> list[list[str]]:
     table = page.split(after)[1].split("</table>")[0]
     body = table.split("<tbody>")[1]
     return [cells(row) for row in body.split("</tr>") if "<td" in row]
+
+
+def test_past_the_sample_size_skus_per_order_come_from_the_latest_orders(
+    client: FlaskClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_store(db)
+    monkeypatch.setattr(dashboard_queries, "SKU_SAMPLE", 2)
+    signed_in(client, db, Role.VIEWER)
+
+    page = text(client.get("/admin/", query_string=PERIOD))
+
+    # The latest two: the shop sale of the 14th (1 SKU) and Cat's of the 12th (1 SKU).
+    assert figures(page)["skus-per-order"] == "1.00"
+    assert "of the latest 2 orders" in page
+    assert figures(page)["orders"] == "5"

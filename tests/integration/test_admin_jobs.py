@@ -15,6 +15,7 @@ from config.settings import load_settings
 from shopcore import create_app
 from shopcore.db import Database
 from shopcore.enums import Role
+from shopcore.queue import ShopcoreWorker
 from tests.integration.admin_support import post_form, signed_in, text
 from tests.integration.page_figures import figures, within
 
@@ -42,8 +43,12 @@ def rq_app(db: Database, redis_url: str) -> Iterator[Flask]:
     yield create_app(settings)
 
 
+class InProcessWorker(ShopcoreWorker, SimpleWorker):
+    """Shopcore's worker running jobs in this process: a failure lands in RQ's registry."""
+
+
 def work_off(redis: Redis) -> None:
-    SimpleWorker([Queue("default", connection=redis)], connection=redis).work(burst=True)
+    InProcessWorker([Queue("default", connection=redis)], connection=redis).work(burst=True)
 
 
 def test_a_failed_job_shows_its_error_and_a_retry_runs_it_again(
