@@ -185,6 +185,8 @@ class Message(Base):
         Index("ix_messages_customer_sent", "customer_id", "sent_at"),
         Index("ix_messages_trigger_sent", "trigger_id", "sent_at"),
         Index("ix_messages_status_created", "status", "created_at"),
+        # Results and funnels over a period.
+        Index("ix_messages_sent_at", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -76,7 +76,7 @@ class Customer(Base):
     rfm_r: Mapped[int | None] = mapped_column(SmallInteger)
     rfm_f: Mapped[int | None] = mapped_column(SmallInteger)
     rfm_m: Mapped[int | None] = mapped_column(SmallInteger)
-    segment: Mapped[str | None] = mapped_column(String(32), index=True)
+    segment: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     identities: Mapped[list[CustomerIdentity]] = relationship(
@@ -107,6 +107,9 @@ class CustomerIdentity(Base):
 
 
 Index("ix_customer_identities_customer", CustomerIdentity.customer_id)
+# A segment's members page by id; the R x F grid is read from the index alone.
+Index("ix_customers_segment_id", Customer.segment, Customer.id)
+Index("ix_customers_rfm_grid", Customer.rfm_r, Customer.rfm_f, Customer.total_spent)
 
 
 class SegmentMove(Base):
