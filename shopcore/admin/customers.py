@@ -30,10 +30,15 @@ def customers() -> str:
 @blueprint.get(f"/customers/<int(max={MAX_ID}):customer_id>")
 @requires(Role.VIEWER)
 def customer(customer_id: int) -> str:
-    """One customer: merged identities and the orders of every channel."""
+    """One customer: identities, orders of every channel, RFM, segment moves and emails."""
     db = db_session()
     found = queries.customer_with_identities(db, customer_id)
     if found is None:
         abort(404)
-    orders = queries.orders_of(db, customer_id, limit=200)
-    return render_template("customer.html", customer=found, orders=orders)
+    return render_template(
+        "customer.html",
+        customer=found,
+        orders=queries.orders_of(db, customer_id, limit=200),
+        moves=queries.segment_moves_of(db, customer_id, limit=20),
+        messages=queries.messages_of(db, customer_id, limit=50),
+    )

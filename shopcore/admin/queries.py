@@ -7,9 +7,11 @@ from collections import defaultdict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from retention.models import Message as RetentionMessage
+from retention.models import Trigger
 from shopcore.enums import Channel, IdentityKind
 from shopcore.identity import normalize_email, normalize_phone
-from shopcore.models import Customer, CustomerIdentity, Order
+from shopcore.models import Customer, CustomerIdentity, Order, SegmentMove
 
 
 def find_customers(session: Session, q: str, page: int, size: int) -> tuple[list[Customer], bool]:
@@ -65,3 +67,30 @@ def orders_of(session: Session, customer_id: int, *, limit: int) -> list[Order]:
             .limit(limit)
         )
     )
+
+
+def segment_moves_of(session: Session, customer_id: int, *, limit: int) -> list[SegmentMove]:
+    """The customer's latest segment moves, newest first."""
+    return list(
+        session.scalars(
+            select(SegmentMove)
+            .where(SegmentMove.customer_id == customer_id)
+            .order_by(SegmentMove.moved_at.desc(), SegmentMove.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def messages_of(
+    session: Session, customer_id: int, *, limit: int
+) -> list[tuple[RetentionMessage, str]]:
+    """The retention emails the customer was sent (or is being sent), newest first, with
+    their trigger's name."""
+    rows = session.execute(
+        select(RetentionMessage, Trigger.name)
+        .join(Trigger, Trigger.id == RetentionMessage.trigger_id)
+        .where(RetentionMessage.customer_id == customer_id)
+        .order_by(RetentionMessage.created_at.desc(), RetentionMessage.id.desc())
+        .limit(limit)
+    )
+    return [(message, name) for message, name in rows]
