@@ -21,6 +21,7 @@ from config.settings import Settings
 from retention.enrollment import enroll, find_entries
 from retention.models import EnrollmentStep, Trigger
 from retention.vocabulary import StepStatus
+from shopcore.dashboard_snapshot import refresh_dashboard_if_stale
 from shopcore.db import Database, utcnow
 from shopcore.queue import enqueue_after_commit
 
@@ -65,6 +66,7 @@ def tick(database: Database, settings: Settings, *, now: datetime | None = None)
         report.batches += bool(ids)
         if len(ids) < settings.send_batch:
             break
+    _refresh_dashboard(database, settings)
     return report
 
 
@@ -95,6 +97,14 @@ def claim_due(
             .values(status=StepStatus.CLAIMED, claimed_at=now)
         )
     return ids
+
+
+def _refresh_dashboard(database: Database, settings: Settings) -> None:
+    """Keep the dashboard's snapshot within a few minutes; its failure never stops the pass."""
+    try:
+        refresh_dashboard_if_stale(database, settings)
+    except Exception:
+        log.exception("refreshing the dashboard snapshot failed; the next pass tries again")
 
 
 def _enabled(session: Session) -> list[Trigger]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -46,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings, parse_cut_points
 from retention.rfm import GRID, Segment, Thresholds, recency_cutoffs
+from retention.segment_snapshot import save_segment_snapshot
 from shopcore.db import UTCDateTime, utcnow
 from shopcore.models import Customer, SegmentMove
 
@@ -88,8 +90,10 @@ def recompute_rfm(
     mode: str = "quintile",
     thresholds: Thresholds | None = None,
     now: datetime | None = None,
+    zone: ZoneInfo | None = None,
 ) -> RfmSummary:
-    """Score and segment every customer, record the segment moves, and commit."""
+    """Score and segment every customer, record the segment moves, store the segment page's
+    snapshot (its weeks start on Mondays in ``zone``, UTC by default), and commit."""
     now = now or utcnow()
     if mode == "quintile":
         scores = _quintile_scores()
@@ -136,6 +140,7 @@ def recompute_rfm(
         connection = session.connection()
         moved_count = connection.execute(insert(moves).from_select(columns, moved(s))).rowcount
         changed_count = connection.execute(write).rowcount
+    save_segment_snapshot(session, now=now, zone=zone or ZoneInfo("UTC"))
     session.commit()
     return _summary(session, changed=changed_count, moves=moved_count)
 

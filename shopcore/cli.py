@@ -307,7 +307,10 @@ def rfm(export_path: Path | None) -> None:
     settings = _settings()
     with _database(settings).session() as session:
         summary = recompute_rfm(
-            session, mode=settings.rfm_mode, thresholds=thresholds_from(settings)
+            session,
+            mode=settings.rfm_mode,
+            thresholds=thresholds_from(settings),
+            zone=settings.zone,
         )
         click.echo(summary.describe())
         if export_path is not None:

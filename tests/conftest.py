@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import retention.models  # noqa: F401  (registers the retention tables for TRUNCATE)
+import shopcore.snapshots  # noqa: F401  (registers the admin snapshots for TRUNCATE)
 from config.settings import load_settings
 from retention.enrollment import forget_cycles
 from shopcore import db as shopcore_db

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import render_template, request
 from markupsafe import Markup
 
-from retention.results import overall_funnel
 from shopcore.admin.access import requires
 from shopcore.admin.attention_queries import STUCK_AFTER, attention
 from shopcore.admin.base import blueprint, db_session, settings
 from shopcore.admin.charts import Line, line_chart
-from shopcore.admin.dashboard_queries import Sales, activity, prefer_bulk_plans, sales
+from shopcore.admin.dashboard_queries import Sales
 from shopcore.admin.forms import Form
-from shopcore.admin.periods import Period, buckets, grain_of, read_period
+from shopcore.admin.periods import Period, grain_of, read_period
 from shopcore.admin.result_queries import trigger_count
+from shopcore.dashboard_snapshot import (
+    PRESETS,
+    RETENTION_DAYS,
+    compute_figures,
+    stored_figures,
+)
 from shopcore.db import utcnow
 from shopcore.enums import Channel, Role
 
 DEFAULT_DAYS = 90
-RETENTION_DAYS = 30
-PRESETS = (30, 90, 365)
 LABEL_FORMATS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
 
 
@@ -34,31 +35,39 @@ def overview() -> tuple[str, int]:
     now = utcnow()
     period = read_period(form, zone, now.astimezone(zone).date(), default_days=DEFAULT_DAYS)
     db = db_session()
-    prefer_bulk_plans(db)
-    figures = sales(db, period, buckets(period, zone))
-    recent = overall_funnel(
-        db,
-        since=now - timedelta(days=RETENTION_DAYS),
-        until=now,
-        attribution_days=settings().attribution_days,
-    )
+    preset = _preset(form)
+    if preset is None:
+        found = compute_figures(db, settings(), period, now=now)
+    else:
+        found = stored_figures(db, settings(), period, preset)
+    figures = found.sales
     html = render_template(
         "overview.html",
         form=form,
         period=period,
         presets=PRESETS,
         grain=grain_of(period),
-        activity=activity(db, period),
+        activity=found.activity,
+        live=preset is None,
+        as_of=found.computed_at.astimezone(zone).strftime("%H:%M"),
         charts=_charts(figures, period),
         sales=figures,
         labels=_labels(figures, period),
         attention=attention(db, now),
         stuck_after=STUCK_AFTER,
-        retention=recent,
+        retention=found.retention,
         retention_days=RETENTION_DAYS,
         triggers=trigger_count(db),
     )
     return html, 200 if form.ok else 422
+
+
+def _preset(form: Form) -> int | None:
+    """The preset number of days the form asks for, or None for a custom (or invalid) range."""
+    if not form.ok or form.raw.get("from") or form.raw.get("to"):
+        return None
+    days = form.raw.get("days") or str(DEFAULT_DAYS)
+    return int(days) if days.isdigit() and int(days) in PRESETS else None
 
 
 def _labels(figures: Sales, period: Period) -> list[str]:

@@ -5,50 +5,48 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Response, abort, render_template
 from markupsafe import Markup
 
 from retention.rfm import SCORES, Segment
+from retention.segment_snapshot import NAME
 from retention.segments import EXPORT_HEADER, export_rows
 from shopcore.admin.access import requires
 from shopcore.admin.base import PAGE_SIZE, blueprint, database, db_session, settings
 from shopcore.admin.charts import sparkline
-from shopcore.admin.forms import day_start
 from shopcore.admin.paging import int_cursor
-from shopcore.admin.segment_queries import (
-    rfm_grid,
-    segment_counts,
-    segment_members,
-    segment_sizes,
-    segment_trend,
-)
+from shopcore.admin.segment_queries import ORDER, grid_from, segment_members, segment_sizes
 from shopcore.db import Database, utcnow
 from shopcore.enums import Role
-
-TREND_WEEKS = 12
+from shopcore.snapshots import read_snapshot
 
 
 @blueprint.get("/segments")
 @requires(Role.VIEWER)
 def segments() -> str:
     """The R x F grid, customers and spend per segment, and each one's last weeks."""
-    db = db_session()
-    grid = rfm_grid(db)
-    counts = segment_counts(db)
-    moments = _week_starts(utcnow())
-    trend = segment_trend(db, moments, counts)
+    found = read_snapshot(db_session(), NAME)
+    if found is None:
+        return render_template("segments.html", snapshot=None)
+    grid = grid_from(found.payload)
+    counts: dict[str, int] = found.payload["counts"]
+    moments = [datetime.fromisoformat(m) for m in found.payload["moments"]]
+    trend = {s: found.payload["trend"].get(s.value, [0] * len(moments)) for s in ORDER}
     sparks = {segment: _spark(segment, values, moments) for segment, values in trend.items()}
+    zone = settings().zone
     return render_template(
         "segments.html",
+        snapshot=found,
+        as_of=found.computed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         grid=grid,
         rows=sorted(SCORES, reverse=True),
         columns=list(SCORES),
         sizes=segment_sizes(grid, counts),
         trend=trend,
         sparks=sparks,
-        labels=[m.astimezone(settings().zone).date().isoformat() for m in moments[:-1]],
+        labels=[m.astimezone(zone).date().isoformat() for m in moments[:-1]],
     )
 
 
@@ -98,15 +96,6 @@ def _segment(name: str) -> Segment:
         return Segment(name)
     except ValueError:
         abort(404)
-
-
-def _week_starts(now: datetime) -> list[datetime]:
-    """The starts (local Monday midnight) of the last ``TREND_WEEKS`` weeks, then ``now``."""
-    zone = settings().zone
-    today = now.astimezone(zone).date()
-    monday = today - timedelta(days=today.weekday())
-    weeks = [monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
-    return [*(day_start(week, zone) for week in weeks), now]
 
 
 def _spark(segment: Segment, values: list[int], moments: list[datetime]) -> Markup:

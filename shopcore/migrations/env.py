@@ -7,6 +7,7 @@ from alembic import context
 import inventory.models  # noqa: F401  (registers the inventory tables)
 import retention.models  # noqa: F401  (registers the retention tables)
 import shopcore.models  # noqa: F401  (registers the order-side tables)
+import shopcore.snapshots  # noqa: F401  (registers the admin snapshots)
 from shopcore.db import Base, make_engine
 
 config = context.config

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from retention.rfm import Segment
+from retention.segment_snapshot import save_segment_snapshot
 from shopcore.db import Database, utcnow
 from shopcore.enums import Role
 from shopcore.models import Customer, SegmentMove
@@ -53,7 +55,7 @@ def email(found: Customer) -> str:
 
 def build_segments(db: Database) -> dict[str, Customer]:
     """Two champions, one of them loyal until a moment ago; a hibernating customer; a
-    prospect; and one the RFM pass has not seen yet."""
+    prospect; and one the RFM pass has not seen yet. Snapshotted as an RFM pass ends."""
     now = utcnow()
     weeks = week_starts(now)
     with db.session() as session:
@@ -80,6 +82,8 @@ def build_segments(db: Database) -> dict[str, Customer]:
         move("ann", None, Segment.LOYAL, weeks[0] + timedelta(hours=1))
         move("bob", None, Segment.CHAMPIONS, weeks[0] + timedelta(hours=2))
         move("ann", Segment.LOYAL, Segment.CHAMPIONS, now - timedelta(seconds=1))
+        session.flush()
+        save_segment_snapshot(session, now=now, zone=ZoneInfo("UTC"))
         session.commit()
         return made
 
