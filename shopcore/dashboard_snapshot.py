@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from retention.results import MessageFunnel, overall_funnel
-from shopcore.admin.dashboard_queries import (
+from shopcore.db import Database, utcnow
+from shopcore.enums import Channel
+from shopcore.periods import Period, buckets, last_days
+from shopcore.sales_queries import (
     Activity,
     ChannelActivity,
     Sales,
@@ -27,9 +30,6 @@ from shopcore.admin.dashboard_queries import (
     prefer_bulk_plans,
     sales,
 )
-from shopcore.admin.periods import Period, buckets, last_days
-from shopcore.db import Database, utcnow
-from shopcore.enums import Channel
 from shopcore.snapshots import Snapshot, read_snapshot, save_snapshot
 
 NAME = "dashboard"

@@ -9,7 +9,6 @@ from shopcore.admin.access import requires
 from shopcore.admin.attention_queries import STUCK_AFTER, attention
 from shopcore.admin.base import blueprint, db_session, settings
 from shopcore.admin.charts import Line, line_chart
-from shopcore.admin.dashboard_queries import Sales
 from shopcore.admin.forms import Form
 from shopcore.admin.periods import Period, grain_of, read_period
 from shopcore.admin.result_queries import trigger_count
@@ -21,6 +20,7 @@ from shopcore.dashboard_snapshot import (
 )
 from shopcore.db import utcnow
 from shopcore.enums import Channel, Role
+from shopcore.sales_queries import Sales
 
 DEFAULT_DAYS = 90
 LABEL_FORMATS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}

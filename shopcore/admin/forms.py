@@ -7,10 +7,9 @@ field and nothing retyped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from enum import Enum
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 E = TypeVar("E", bound=Enum)
 
@@ -85,13 +84,3 @@ class Form:
             self.error(name, f"Enter a date from {FIRST_DAY} to {LAST_DAY}.")
             return None
         return found
-
-
-def day_start(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant a day begins in the shop's time zone."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def day_end(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant a day ends (the next one begins) in the shop's time zone."""
-    return day_start(day + timedelta(days=1), zone)

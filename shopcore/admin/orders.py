@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from shopcore.admin.access import current_user, requires
 from shopcore.admin.base import MAX_ID, PAGE_SIZE, blueprint, db_session, run, settings
-from shopcore.admin.forms import Form, day_end, day_start
+from shopcore.admin.forms import Form
 from shopcore.admin.order_queries import (
     OrderFilter,
     customers_with_email,
@@ -24,6 +24,7 @@ from shopcore.admin.paging import Page, int_cursor
 from shopcore.enums import Channel, OrderStatus, Role
 from shopcore.models import Order
 from shopcore.ordering import InvalidTransition, OrderNotFound, cancel_order, ship_order
+from shopcore.periods import day_end, day_start
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from flask import render_template, request
 from retention.results import nps_report
 from shopcore.admin.access import requires
 from shopcore.admin.base import blueprint, db_session, settings
-from shopcore.admin.dashboard_queries import prefer_bulk_plans
 from shopcore.admin.forms import Form
 from shopcore.admin.periods import read_period
 from shopcore.admin.result_queries import trigger_rows
 from shopcore.db import utcnow
 from shopcore.enums import Role
+from shopcore.sales_queries import prefer_bulk_plans
 
 DEFAULT_DAYS = 30
 PRESETS = (7, 30, 90)

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from retention.rfm import GRID, SCORES, Segment
-from shopcore.admin.dashboard_queries import ZERO
 from shopcore.admin.paging import Cursor, Page, keyset_page
 from shopcore.models import Customer
+from shopcore.sales_queries import ZERO
 
 # Segments in the order pages list them: best customers first, prospects last.
 ORDER = [

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from retention.models import Message
 from retention.vocabulary import MessageStatus, TriggerKind
-from shopcore.admin import dashboard_queries
+from shopcore import sales_queries
 from shopcore.db import Database, utcnow
 from shopcore.enums import Channel, DeliveryStatus, LineStatus, OrderStatus, Platform, Role
 from shopcore.models import Customer, Order, OrderLine, WebhookDelivery
@@ -293,7 +293,7 @@ def test_past_the_sample_size_skus_per_order_come_from_the_latest_orders(
     client: FlaskClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build_store(db)
-    monkeypatch.setattr(dashboard_queries, "SKU_SAMPLE", 2)
+    monkeypatch.setattr(sales_queries, "SKU_SAMPLE", 2)
     signed_in(client, db, Role.VIEWER)
 
     page = text(client.get("/admin/", query_string=PERIOD))

@@ -9,7 +9,6 @@ from flask.testing import FlaskClient
 
 from config.settings import load_settings
 from retention.segments import recompute_rfm
-from shopcore.admin.periods import last_days
 from shopcore.dashboard_snapshot import (
     PRESETS,
     compute_figures,
@@ -21,6 +20,7 @@ from shopcore.db import Database, utcnow
 from shopcore.enums import Channel, OrderStatus, Role
 from shopcore.models import Customer
 from shopcore.orders import refresh_customer_totals
+from shopcore.periods import last_days
 from tests.integration.admin_support import signed_in, text
 from tests.integration.page_figures import figures, within
 from tests.integration.test_admin_dashboard import Shop

@@ -26,10 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shopcore.admin.periods import Bucket, Period
 from shopcore.enums import Channel
 from shopcore.models import Customer, Order, OrderLine
 from shopcore.orders import UNCOUNTED
+from shopcore.periods import Bucket, Period
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
