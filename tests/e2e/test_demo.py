@@ -17,8 +17,9 @@ def test_the_demo_seeds_serves_and_shows_customers_merged_across_channels(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "demo.log"
-    with running(["demo", "--port", str(port), "--customers", "400"],
-                 cwd=tmp_path, env=clean_env(), log=log):
+    with running(
+        ["demo", "--port", str(port), "--customers", "400"], cwd=tmp_path, env=clean_env(), log=log
+    ):
         health = wait_for_health(base, timeout=120, log=log)
         assert health["database"] == {"ok": True, "backend": "sqlite", "revision": head_revision()}
         assert health["queue"] == {"backend": "in-process", "ok": True}
@@ -49,8 +50,12 @@ def test_a_second_demo_start_keeps_the_store_it_made(tmp_path: Path) -> None:
     for _ in range(2):
         port = free_port()
         log = tmp_path / "demo.log"
-        with running(["demo", "--port", str(port), "--customers", "50"],
-                     cwd=tmp_path, env=clean_env(), log=log):
+        with running(
+            ["demo", "--port", str(port), "--customers", "50"],
+            cwd=tmp_path,
+            env=clean_env(),
+            log=log,
+        ):
             wait_for_health(f"http://127.0.0.1:{port}", timeout=120, log=log)
     assert "seeded" not in log.read_text()
     database = sqlite3.connect(tmp_path / "instance" / "shopcore.sqlite3")
