@@ -252,6 +252,13 @@ def demo(host: str, port: int, customers: int) -> None:
         except UserExists:
             session.rollback()
         install_defaults(session)
+        # Segments for the admin and the win-back trigger, as a daily `shopcore rfm` would.
+        recompute_rfm(
+            session,
+            mode=settings.rfm_mode,
+            thresholds=thresholds_from(settings),
+            zone=settings.zone,
+        )
         session.commit()
     start_ticker(database, settings)
     app = create_app(settings)
