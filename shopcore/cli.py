@@ -29,11 +29,12 @@ from shopcore.command_support import settings_or_fail as _settings
 from shopcore.deliveries import DeliveryNotFound, NotReplayable, Receipt, replay_delivery
 from shopcore.enums import WEBHOOK_PLATFORMS, Channel, Platform, Role
 from shopcore.imports import ImportKind, import_csv
-from shopcore.models import Customer, Source
+from shopcore.models import Customer
 from shopcore.orders import SourceConflict
 from shopcore.queue import run_worker
 from shopcore.seed import SeedSummary, seed_store
 from shopcore.server import serve_with_gunicorn
+from shopcore.sources import InvalidSource, SourceExists, add_source, webhook_path
 
 DEMO_USER = "demo@shopcore.local"
 DEMO_PASSWORD = "shopcore-demo"
@@ -114,11 +115,14 @@ def sources() -> None:
 def sources_add(name: str, platform: str, secret: str) -> None:
     """Add a webhook source; its orders arrive at /webhooks/NAME."""
     with _session() as session:
-        if session.scalar(select(Source).where(Source.name == name)):
-            raise click.ClickException(f"a source named {name!r} already exists")
-        session.add(Source(name=name, platform=Platform(platform), secret=secret))
+        try:
+            source = add_source(session, name, platform=Platform(platform), secret=secret)
+        except SourceExists as e:
+            raise click.ClickException(f"a source named {name!r} already exists") from e
+        except InvalidSource as e:
+            raise click.ClickException(str(e)) from e
         session.commit()
-    click.echo(f"source {name} ({platform}) receives webhooks at /webhooks/{name}")
+        click.echo(f"source {name} ({platform}) receives webhooks at {webhook_path(source)}")
 
 
 @main.group()
