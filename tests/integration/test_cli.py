@@ -96,6 +96,13 @@ def test_a_webhook_source_is_added_once(run: Run, db: Database) -> None:
         assert source is not None and source.platform == Platform.SHOPIFY
 
 
+def test_a_source_name_must_fit_in_its_webhook_path(run: Run, db: Database) -> None:
+    bad = run("sources", "add", "eu store/x", "--platform", "shopify", "--secret", "s3cret")
+    assert bad.exit_code == 1 and "letters, digits" in bad.output
+    with db.session() as session:
+        assert session.scalar(select(Source)) is None
+
+
 def test_a_warehouse_serves_the_channels_it_is_given(run: Run, db: Database) -> None:
     result = run("warehouses", "add", "fc-north", "--name", "North", "--priority", "10",
                  "--channels", "online,wholesale")
