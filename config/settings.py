@@ -62,6 +62,8 @@ class Settings:
     claim_timeout_seconds: int = 600
     # Steps a send job handles over one SMTP connection.
     send_batch: int = 500
+    # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto to trust.
+    proxy_hops: int = 0
 
     @property
     def instance_dir(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import Settings, load_settings, secret_key
 from shopcore import db, queue
@@ -40,4 +41,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(retention_web.blueprint)
+    if settings.proxy_hops:
+        # Behind that many proxies, the client's address and scheme are what they forwarded:
+        # the sign-in throttle counts per client, not per proxy.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

@@ -204,3 +204,27 @@ def test_an_older_hash_is_upgraded_when_its_user_signs_in(
     assert upgraded is not None and upgraded.startswith(PASSWORD_METHOD + "$")
     client.post("/admin/logout", data={"csrf": csrf_of(client)})
     assert sign_in(client, email).status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_throttle_counts_the_forwarded_client(db: Database) -> None:
+    app = app_on(db, proxy_hops="1")
+    proxy_says = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    guesser = client_from(app, "127.0.0.20")
+    guesser.environ_base.update(proxy_says)
+    for n in range(LIMIT):
+        assert sign_in(guesser, f"guess{n}@shop.example", "wrong-password").status_code == 200
+    email = add_user(db, Role.VIEWER)
+    assert sign_in(guesser, email).status_code == 429
+    # Another client through the same proxy is someone else.
+    other = client_from(app, "127.0.0.20")
+    other.environ_base.update({"HTTP_X_FORWARDED_FOR": "198.51.100.4"})
+    assert sign_in(other, email).status_code == 302
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_ignored(db: Database) -> None:
+    app = app_on(db)
+    for n in range(LIMIT):
+        client = client_from(app, "127.0.0.21")
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{n}"
+        assert sign_in(client, f"guess{n}@shop.example", "wrong-password").status_code == 200
+    assert sign_in(client_from(app, "127.0.0.21"), add_user(db, Role.VIEWER)).status_code == 429
