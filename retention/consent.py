@@ -7,6 +7,7 @@ NPS answers, the other thing a reader does from an email, are in ``retention.nps
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -65,6 +66,15 @@ def unsubscribe(session: Session, token: str, *, now: datetime | None = None) ->
 
 def is_suppressed(session: Session, email: str) -> bool:
     """Whether ``email`` (any spelling of it) is suppressed."""
-    address = suppression_address(email)
-    found = session.scalar(select(Suppression.id).where(Suppression.email == address))
-    return found is not None
+    return bool(suppressed_among(session, [email]))
+
+
+def suppressed_among(session: Session, emails: Iterable[str]) -> set[str]:
+    """Those of ``emails``, as spelled there, whose address is suppressed (one query)."""
+    by_address: dict[str, set[str]] = {}
+    for email in emails:
+        by_address.setdefault(suppression_address(email), set()).add(email)
+    if not by_address:
+        return set()
+    found = session.scalars(select(Suppression.email).where(Suppression.email.in_(by_address)))
+    return {email for address in found for email in by_address[address]}

@@ -28,7 +28,11 @@ def skip_reason(
     suppressed: set[str],
     now: datetime,
 ) -> str | None:
-    """Why this step is not to be sent at all, or None. ``exit_reason``: the enrollment's."""
+    """Why this step is not to be sent at all, or None.
+
+    ``exit_reason``: the enrollment's, if it should end; ``suppressed``: the customers'
+    addresses, as spelled on them, that are unsubscribed (``consent.suppressed_among``).
+    """
     if enrollment.status != EnrollmentStatus.ACTIVE:
         return enrollment.exit_reason or enrollment.status.value
     if not trigger.enabled:
@@ -37,7 +41,7 @@ def skip_reason(
         return exit_reason
     if not customer.email:
         return "no email address"
-    if customer.email.lower() in suppressed:
+    if customer.email in suppressed:
         return "unsubscribed"
     if trigger.marketing and not customer.accepts_marketing:
         return "no marketing consent"

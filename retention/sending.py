@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from config.settings import Settings, secret_key
 from retention.batch_delivery import Outgoing, deliver, pipelines
+from retention.consent import suppressed_among
 from retention.content import Catalog, message_context
 from retention.delivery import OutgoingEmail, UnsendableEmail, compose, flatten
 from retention.emails import TemplateError, render
@@ -29,7 +30,6 @@ from retention.models import (
     Enrollment,
     EnrollmentStep,
     Message,
-    Suppression,
     TemplateVersion,
     Trigger,
 )
@@ -112,7 +112,7 @@ def _prepare(
     versions = latest_versions(
         session, {s.template_id for e in enrollments.values() for s in e.trigger.steps}
     )
-    suppressed = _suppressed(session, {c.email for c in customers.values() if c.email})
+    suppressed = suppressed_among(session, {c.email for c in customers.values() if c.email})
     recent = _recent_marketing(session, set(customers), now, settings.frequency_days)
     exits = load_exit_facts(session, enrollments.values())
     to_render: list[tuple[EnrollmentStep, Message]] = []
@@ -298,13 +298,6 @@ def _messages(session: Session, steps: list[EnrollmentStep]) -> dict[tuple[int, 
         select(Message).where(Message.enrollment_id.in_({s.enrollment_id for s in steps}))
     )
     return {(m.enrollment_id, m.position): m for m in rows}
-
-
-def _suppressed(session: Session, emails: set[str]) -> set[str]:
-    lowered = {e.lower() for e in emails}
-    if not lowered:
-        return set()
-    return set(session.scalars(select(Suppression.email).where(Suppression.email.in_(lowered))))
 
 
 def _recent_marketing(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import load_settings
-from retention.consent import is_suppressed, unsubscribe
+from retention.consent import is_suppressed, suppressed_among, unsubscribe
 from retention.delivery import (
     OutboxSender,
     OutgoingEmail,
@@ -36,6 +36,16 @@ def test_unsubscribing_suppresses_every_spelling_of_the_address(db: Database) ->
         assert is_suppressed(session, "ann@example.com")
         assert is_suppressed(session, "ANN@EXAMPLE.COM ")
         assert not is_suppressed(session, "bob@example.com")
+
+
+def test_a_batch_finds_every_suppressed_spelling_in_one_query(db: Database) -> None:
+    with db.session() as session:
+        message = add_message(session, email="ann@example.com")
+        unsubscribe(session, message.token)
+        session.commit()
+        spellings = {"Ann@Example.com", " ann@example.com ", "an n@example.com", "bob@example.com"}
+        found = suppressed_among(session, spellings)
+    assert found == {"Ann@Example.com", " ann@example.com ", "an n@example.com"}
 
 
 def test_unsubscribing_an_unknown_token_changes_nothing(db: Database) -> None:
