@@ -162,12 +162,8 @@ class _Recorder:
             .where(Message.id == item.message_id)
             .values(status=status, sent_at=sent_at, error=error, subject=item.subject)
         )
-        if self.connection.in_transaction():
-            self.connection.execute(statement)
-            self.connection.commit()
-        else:
-            with self.connection.begin():
-                self.connection.execute(statement)
+        self.connection.execute(statement)
+        self.connection.commit()
 
 
 @contextmanager
@@ -188,21 +184,19 @@ def _recorder(database: Database, now: datetime | None) -> Iterator[_Recorder]:
 
 
 def _close_steps(connection: Connection, outcomes: Outcomes) -> None:
-    with connection.begin():
-        for items, status in (
-            (outcomes.sent, StepStatus.SENT),
-            (outcomes.failed, StepStatus.FAILED),
-        ):
-            if items:
-                connection.execute(
-                    update(EnrollmentStep)
-                    .where(EnrollmentStep.id.in_([item.step_id for item in items]))
-                    .values(status=status)
-                )
-        completed = [i.completes for i in outcomes.sent + outcomes.failed if i.completes]
-        if completed:
+    for items, status in ((outcomes.sent, StepStatus.SENT), (outcomes.failed, StepStatus.FAILED)):
+        if items:
             connection.execute(
-                update(Enrollment)
-                .where(Enrollment.id.in_(completed), Enrollment.status == EnrollmentStatus.ACTIVE)
-                .values(status=EnrollmentStatus.COMPLETED)
+                update(EnrollmentStep)
+                .where(EnrollmentStep.id.in_([item.step_id for item in items]))
+                .values(status=status)
             )
+    completed = [i.completes for i in outcomes.sent + outcomes.failed if i.completes]
+    if completed:
+        connection.execute(
+            update(Enrollment)
+            .where(Enrollment.id.in_(completed), Enrollment.status == EnrollmentStatus.ACTIVE)
+            .values(status=EnrollmentStatus.COMPLETED)
+        )
+    # Whatever transaction the connection has begun (or none, on PostgreSQL's autocommit).
+    connection.commit()

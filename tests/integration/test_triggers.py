@@ -8,6 +8,7 @@ worker and a real SMTP server.
 from __future__ import annotations
 
 import email
+import socket
 from datetime import UTC, datetime, timedelta
 from email.message import Message as MimeMessage
 from typing import Any
@@ -29,7 +30,7 @@ from retention.models import (
 )
 from retention.scheduler import tick
 from retention.sending import send_steps
-from retention.vocabulary import StepStatus
+from retention.vocabulary import MessageStatus, StepStatus
 from shopcore import queue as shopcore_queue
 from shopcore.db import Database
 from shopcore.models import Customer, Product, SegmentMove
@@ -361,3 +362,22 @@ def test_a_consumable_bought_a_cycle_ago_brings_a_reorder_email_with_it(
     assert shop.tea in html.get_payload(decode=True).decode()
     _run(db, _settings(db), T0 + timedelta(hours=1), jobs)
     assert len(_outbox(db)) == 1
+
+
+def test_a_relay_that_is_down_leaves_the_batch_claimed_for_a_later_pass(
+    client: FlaskClient, auth: dict[str, str], shop: Shop, db: Database, jobs: RecordingQueue
+) -> None:
+    _install(db, only="Abandoned cart")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings = _settings(db, smtp_url=f"smtp://127.0.0.1:{port}")
+    _cart_event(client, auth, shop, "ann@example.com", T0)
+    now = T0 + timedelta(hours=2)
+    claimed = _tick(db, settings, now, jobs)
+    report = send_steps(db, settings, claimed, now=now)
+    assert report.sent == 0
+    with db.session() as session:
+        assert [m.status for m in session.scalars(select(Message))] == [MessageStatus.SENDING]
+        step = session.get(EnrollmentStep, claimed[0])
+        assert step is not None and step.status == StepStatus.CLAIMED
