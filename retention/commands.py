@@ -7,6 +7,7 @@ from datetime import timedelta
 import click
 
 from retention.defaults import install_defaults
+from retention.results import format_results, trigger_results
 from retention.scheduler import tick
 from shopcore.command_support import database_or_fail as _database
 from shopcore.command_support import settings_or_fail as _settings
@@ -45,8 +46,6 @@ def triggers_tick() -> None:
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
 def triggers_results(days: int) -> None:
     """Per trigger: sent, opened, clicked, attributed and incremental revenue."""
-    from retention.results import format_results, trigger_results
-
     settings = _settings()
     until = utcnow()
     with _database(settings).session() as session:
