@@ -129,3 +129,14 @@ def test_stock_check_passes_a_clean_ledger_and_fails_on_drift(run: Run, db: Data
     drifted = run("stock", "check")
     assert drifted.exit_code == 1
     assert "on_hand 9 (ledger 4)" in drifted.output
+
+
+def test_the_trigger_commands_install_tick_and_report(run: Run) -> None:
+    installed = run("triggers", "defaults")
+    assert installed.exit_code == 0 and "Abandoned cart" in installed.output
+    again = run("triggers", "defaults")
+    assert "already installed" in again.output
+    ticked = run("triggers", "tick")
+    assert ticked.exit_code == 0 and "0 due steps queued in 0 batches" in ticked.output
+    report = run("triggers", "results", "--days", "7")
+    assert report.exit_code == 0 and "Win-back (win_back)" in report.output
