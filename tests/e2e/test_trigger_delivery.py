@@ -11,7 +11,6 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -24,8 +23,15 @@ from shopcore.db import Database, utcnow
 from shopcore.models import Customer
 from tests.e2e.conftest import ROOT, clean_env
 from tests.e2e.mail import private_redis, smtp_server
-from tests.factories import random_ref
-from tests.integration.api_support import Shop, bearer, make_app, make_token, open_shop
+from tests.integration.api_support import (
+    Shop,
+    bearer,
+    make_app,
+    make_token,
+    open_shop,
+    post_cart_event,
+    post_order,
+)
 from tests.retention_factories import add_message
 
 pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
@@ -66,33 +72,11 @@ def only_trigger(db: Database, name: str) -> None:
 
 
 def cart(client: FlaskClient, auth: dict[str, str], shop: Shop, address: str, at: datetime) -> None:
-    body: dict[str, Any] = {
-        "type": "checkout_started",
-        "occurred_at": at.isoformat(),
-        "cart_id": random_ref("c-"),
-        "customer": {"email": address, "accepts_marketing": True},
-        "items": [
-            {"sku": shop.tea, "quantity": 2, "unit_price": "4.50"},
-            {"sku": shop.mug, "quantity": 1, "unit_price": "12.00"},
-        ],
-    }
-    response = client.post("/api/v1/events", json=body, headers=auth)
-    assert response.status_code == 202, response.get_json()
-
-
-def order(
-    client: FlaskClient, auth: dict[str, str], shop: Shop, address: str, at: datetime
-) -> None:
-    body = {
-        "external_id": random_ref("A-"),
-        "channel": "online",
-        "placed_at": at.isoformat(),
-        "currency": "EUR",
-        "customer": {"email": address, "accepts_marketing": True},
-        "lines": [{"sku": shop.tea, "quantity": 1, "unit_price": "4.50"}],
-    }
-    response = client.post("/api/v1/orders", json=body, headers=auth)
-    assert response.status_code == 201, response.get_json()
+    items = [
+        {"sku": shop.tea, "quantity": 2, "unit_price": "4.50"},
+        {"sku": shop.mug, "quantity": 1, "unit_price": "12.00"},
+    ]
+    post_cart_event(client, auth, address, at, items, kind="checkout_started")
 
 
 def test_abandoned_carts_go_out_once_and_only_to_those_who_should_get_them(
@@ -105,7 +89,7 @@ def test_abandoned_carts_go_out_once_and_only_to_those_who_should_get_them(
     for address in ("ann@example.com", "bob@example.com", "cid@example.com", "dee@example.com"):
         cart(client, auth, shop, address, now - timedelta(hours=2))
     # Bob completes his purchase before the one-hour reminder falls due.
-    order(client, auth, shop, "bob@example.com", now - timedelta(minutes=90))
+    post_order(client, auth, shop.tea, "bob@example.com", now - timedelta(minutes=90))
     with db.session() as session:
         customers = {c.email: c for c in session.scalars(select(Customer))}
         # Cid had a marketing email yesterday: with a cap of one a week, he waits.

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 
 from config.settings import load_settings
 from inventory.stock import set_on_hand
@@ -81,3 +82,36 @@ def order_body(lines: list[tuple[str, int]], **fields: Any) -> dict[str, Any]:
         "lines": [{"sku": sku, "quantity": q, "unit_price": "4.50"} for sku, q in lines],
         **fields,
     }
+
+
+def post_order(
+    client: FlaskClient, auth: dict[str, str], sku: str, email: str, at: datetime
+) -> None:
+    """One unit of ``sku`` bought online by ``email`` (who accepts marketing) at ``at``."""
+    customer = {"email": email, "first_name": "Ann", "accepts_marketing": True}
+    body = order_body([(sku, 1)], placed_at=at.isoformat(), customer=customer)
+    response = client.post("/api/v1/orders", json=body, headers=auth)
+    assert response.status_code == 201, response.get_json()
+
+
+def post_cart_event(
+    client: FlaskClient,
+    auth: dict[str, str],
+    email: str,
+    at: datetime,
+    items: list[dict[str, Any]],
+    *,
+    kind: str = "cart_updated",
+    cart_id: str | None = None,
+    consent: bool = True,
+) -> None:
+    """A storefront cart event for a new cart (or ``cart_id``) of ``email``."""
+    body = {
+        "type": kind,
+        "occurred_at": at.isoformat(),
+        "cart_id": cart_id or random_ref("c-"),
+        "customer": {"email": email, "accepts_marketing": consent},
+        "items": items,
+    }
+    response = client.post("/api/v1/events", json=body, headers=auth)
+    assert response.status_code == 202, response.get_json()

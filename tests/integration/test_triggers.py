@@ -34,9 +34,9 @@ from retention.vocabulary import MessageStatus, StepStatus
 from shopcore import queue as shopcore_queue
 from shopcore.db import Database
 from shopcore.models import Customer, Product, SegmentMove
-from tests.factories import random_email, random_ref
+from tests.factories import random_email
 from tests.fakes import RecordingQueue
-from tests.integration.api_support import Shop
+from tests.integration.api_support import Shop, post_cart_event, post_order
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -64,30 +64,16 @@ def _install(db: Database, *, holdout: int = 0, only: str | None = None) -> None
 def _cart_event(
     client: FlaskClient, auth: dict[str, str], shop: Shop, address: str, at: datetime, **kw: Any
 ) -> None:
-    body = {
-        "type": "cart_updated",
-        "occurred_at": at.isoformat(),
-        "cart_id": kw.get("cart_id", random_ref("c-")),
-        "customer": {"email": address, "accepts_marketing": kw.get("consent", True)},
-        "items": kw.get("items", [{"sku": shop.tea, "quantity": 2, "unit_price": "4.50"}]),
-    }
-    response = client.post("/api/v1/events", json=body, headers=auth)
-    assert response.status_code == 202, response.get_json()
+    items = kw.get("items", [{"sku": shop.tea, "quantity": 2, "unit_price": "4.50"}])
+    post_cart_event(
+        client, auth, address, at, items, cart_id=kw.get("cart_id"), consent=kw.get("consent", True)
+    )
 
 
 def _order(
     client: FlaskClient, auth: dict[str, str], shop: Shop, address: str, at: datetime
 ) -> None:
-    body = {
-        "external_id": random_ref("A-"),
-        "channel": "online",
-        "placed_at": at.isoformat(),
-        "currency": "EUR",
-        "customer": {"email": address, "first_name": "Ann", "accepts_marketing": True},
-        "lines": [{"sku": shop.tea, "quantity": 1, "unit_price": "4.50"}],
-    }
-    response = client.post("/api/v1/orders", json=body, headers=auth)
-    assert response.status_code == 201, response.get_json()
+    post_order(client, auth, shop.tea, address, at)
 
 
 @pytest.fixture(autouse=True)
